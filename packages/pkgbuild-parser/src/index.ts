@@ -1,0 +1,1 @@
+export type { Diagnostic, PackageInfo, Pkgbuild, PkgbuildFunction, Position, Range, Severity, Value } from './model.js';
