@@ -1,3 +1,16 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
 
-export default defineConfig({ entry: ['src/index.ts', 'src/cli.ts'], format: ['esm'], dts: true, clean: true, sourcemap: true, target: 'node22', platform: 'node' });
+const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
+
+export default defineConfig({
+  entry: ['src/index.ts', 'src/cli.ts'],
+  format: ['esm'],
+  dts: true,
+  clean: true,
+  sourcemap: true,
+  target: 'node22',
+  platform: 'node',
+  splitting: true,
+  define: { __RBEE_CLI_VERSION__: JSON.stringify(version) },
+});

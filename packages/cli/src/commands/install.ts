@@ -1,0 +1,32 @@
+import type { CommandContext } from '../context.js';
+import { resolveCatalog } from '../catalog-location.js';
+import { runJob } from '../job-runner.js';
+import { createProvisioner } from '../provisioner-factory.js';
+
+interface InstallOptions {
+  backend: 'auto' | 'cpu' | 'cuda' | 'metal' | 'rocm';
+  fromSource?: boolean;
+  force?: boolean;
+  sandbox: boolean;
+  carch?: string;
+}
+
+/** `rbee-worker install <id>[@version]`: resolve, fetch, verify, build if needed, install. */
+export async function installCommand(ctx: CommandContext, id: string, opts: InstallOptions): Promise<number> {
+  const location = resolveCatalog(ctx);
+  const where = location.kind === 'url' ? location.url : location.dir;
+  return runJob(ctx, {
+    title: `Installing ${ctx.err.bold(id)} ${ctx.err.dim(`from ${where}`)}`,
+    async start({ jobId, signal, onEvent }) {
+      const provisioner = await createProvisioner(ctx, { sandbox: opts.sandbox, ...(opts.carch ? { carch: opts.carch } : {}) });
+      return provisioner.provision(id, {
+        jobId,
+        signal,
+        onEvent,
+        backend: opts.backend,
+        fromSource: opts.fromSource === true,
+        force: opts.force === true,
+      });
+    },
+  });
+}
