@@ -1,0 +1,162 @@
+/**
+ * Character-level helpers shared by the bash parser: character classes, reserved words,
+ * offset → line/column mapping and `$'…'` decoding. The parser reads the text directly
+ * (bash's lexing depends on the parse context), these are its building blocks.
+ */
+import type { Position, Range } from './model.js';
+
+/** Characters that end an unquoted word. */
+export function isMeta(c: string | undefined): boolean {
+  return (
+    c === undefined ||
+    c === ' ' || c === '\t' || c === '\n' || c === ';' || c === '&' || c === '|' ||
+    c === '(' || c === ')' || c === '<' || c === '>'
+  );
+}
+
+export function isBlank(c: string | undefined): boolean {
+  return c === ' ' || c === '\t';
+}
+
+export function isNameStart(c: string | undefined): boolean {
+  if (c === undefined) return false;
+  const x = c.charCodeAt(0);
+  return (x >= 97 && x <= 122) || (x >= 65 && x <= 90) || x === 95;
+}
+
+export function isNameChar(c: string | undefined): boolean {
+  if (c === undefined) return false;
+  const x = c.charCodeAt(0);
+  return (x >= 97 && x <= 122) || (x >= 65 && x <= 90) || x === 95 || (x >= 48 && x <= 57);
+}
+
+export function isDigit(c: string | undefined): boolean {
+  if (c === undefined) return false;
+  const x = c.charCodeAt(0);
+  return x >= 48 && x <= 57;
+}
+
+/** `true` when `s` is a valid shell variable name. */
+export function isName(s: string): boolean {
+  if (s.length === 0 || !isNameStart(s[0])) return false;
+  for (let i = 1; i < s.length; i++) if (!isNameChar(s[i])) return false;
+  return true;
+}
+
+/** Words that are reserved in command position. */
+export const RESERVED = new Set([
+  'if', 'then', 'elif', 'else', 'fi', 'for', 'in', 'do', 'done', 'while', 'until', 'case',
+  'esac', 'select', 'function', 'time', '{', '}', '!', '[[', ']]', 'coproc',
+]);
+
+/** Special single-character parameters (`$@`, `$?`, …). */
+export function isSpecialParam(c: string | undefined): boolean {
+  return c === '@' || c === '*' || c === '#' || c === '?' || c === '-' || c === '$' || c === '!' || c === '0';
+}
+
+/** Maps 0-based offsets to 1-based line/column positions in O(log lines). */
+export class LineMap {
+  private readonly starts: number[];
+
+  constructor(text: string) {
+    const starts = [0];
+    let i = text.indexOf('\n');
+    while (i !== -1) {
+      starts.push(i + 1);
+      i = text.indexOf('\n', i + 1);
+    }
+    this.starts = starts;
+  }
+
+  position(offset: number): Position {
+    const s = this.starts;
+    let lo = 0;
+    let hi = s.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((s[mid] as number) <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, column: offset - (s[lo] as number) + 1, offset };
+  }
+
+  range(start: number, end: number): Range {
+    return { start: this.position(start), end: this.position(end) };
+  }
+}
+
+/**
+ * Decodes the body of `$'…'` (without the quotes), as bash does. Returns the decoded string
+ * (a `\c` control escape or `\0` truncates as bash does).
+ */
+export function decodeAnsiC(raw: string): string {
+  let out = '';
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i] as string;
+    if (c !== '\\' || i + 1 >= raw.length) {
+      out += c;
+      continue;
+    }
+    const n = raw[++i] as string;
+    switch (n) {
+      case 'a': out += '\x07'; break;
+      case 'b': out += '\b'; break;
+      case 'e': case 'E': out += '\x1b'; break;
+      case 'f': out += '\f'; break;
+      case 'n': out += '\n'; break;
+      case 'r': out += '\r'; break;
+      case 't': out += '\t'; break;
+      case 'v': out += '\v'; break;
+      case '\\': out += '\\'; break;
+      case "'": out += "'"; break;
+      case '"': out += '"'; break;
+      case '?': out += '?'; break;
+      case 'c': {
+        const ch = raw[i + 1];
+        if (ch === undefined) { out += '\\c'; break; }
+        i++;
+        const code = ch.toUpperCase().charCodeAt(0) & 0x1f;
+        if (code === 0) return out;
+        out += String.fromCharCode(code);
+        break;
+      }
+      case 'x': {
+        let j = i + 1;
+        let hex = '';
+        while (j < raw.length && hex.length < 2 && /[0-9a-fA-F]/.test(raw[j] as string)) hex += raw[j++];
+        if (hex === '') { out += '\\x'; break; }
+        i = j - 1;
+        const code = parseInt(hex, 16);
+        if (code === 0) return out;
+        out += String.fromCharCode(code);
+        break;
+      }
+      case 'u': case 'U': {
+        const max = n === 'u' ? 4 : 8;
+        let j = i + 1;
+        let hex = '';
+        while (j < raw.length && hex.length < max && /[0-9a-fA-F]/.test(raw[j] as string)) hex += raw[j++];
+        if (hex === '') { out += '\\' + n; break; }
+        i = j - 1;
+        const code = parseInt(hex, 16);
+        if (code === 0) return out;
+        out += code <= 0x10ffff ? String.fromCodePoint(code) : '\\' + n + hex;
+        break;
+      }
+      default: {
+        if (n >= '0' && n <= '7') {
+          let j = i;
+          let oct = '';
+          while (j < raw.length && oct.length < 3 && (raw[j] as string) >= '0' && (raw[j] as string) <= '7') oct += raw[j++];
+          i = j - 1;
+          const code = parseInt(oct, 8) & 0xff;
+          if (code === 0) return out;
+          out += String.fromCharCode(code);
+        } else {
+          out += '\\' + n;
+        }
+      }
+    }
+  }
+  return out;
+}
