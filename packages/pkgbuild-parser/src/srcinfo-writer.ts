@@ -1,0 +1,137 @@
+import type { PackageInfo, Pkgbuild, Value } from './model.js';
+import {
+  SRCINFO_ARCH_ARRAYS,
+  SRCINFO_GLOBAL_ARRAYS,
+  SRCINFO_GLOBAL_SCALARS,
+  SRCINFO_PACKAGE_ARRAYS,
+  SRCINFO_PACKAGE_SCALARS,
+} from './schema.js';
+
+/** Options of {@link toSrcinfo}. */
+export interface SrcinfoOptions {
+  /**
+   * The locale makepkg runs under, which decides what `[[:space:]]` matches when values are
+   * whitespace-normalized. Under `'C'` only ASCII whitespace (space, `\t`, `\n`, `\v`, `\f`,
+   * `\r`) collapses; under `'C.UTF-8'` glibc also counts U+1680, U+2000–U+2006, U+2008–U+200A,
+   * U+2028, U+2029, U+205F and U+3000 (never U+00A0, U+2007, U+202F, U+0085). Verified with
+   * bash 5.2 on glibc.
+   * @default 'C'
+   */
+  locale?: 'C' | 'C.UTF-8';
+}
+
+const SPACE_RUN_C = /[\t\n\v\f\r ]+/g;
+const SPACE_RUN_UTF8 = /[\t\n\v\f\r \u1680\u2000-\u2006\u2008-\u200a\u2028\u2029\u205f\u3000]+/g;
+
+/**
+ * makepkg's `srcinfo_write_attr` normalization: every run of `[[:space:]]` becomes one space,
+ * then one leading and one trailing space are removed.
+ */
+export function normalizeSrcinfoValue(value: string, locale: 'C' | 'C.UTF-8' = 'C'): string {
+  let v = value.replace(locale === 'C.UTF-8' ? SPACE_RUN_UTF8 : SPACE_RUN_C, ' ');
+  if (v.startsWith(' ')) v = v.slice(1);
+  if (v.endsWith(' ')) v = v.slice(0, -1);
+  return v;
+}
+
+function asArray(value: Value): string[] {
+  return typeof value === 'string' ? [value] : value;
+}
+
+/** A scalar read through bash `${!name}`: an array yields its element 0. */
+function asScalar(value: Value): string {
+  return typeof value === 'string' ? value : (value[0] ?? '');
+}
+
+function packageFor(pkgbuild: Pkgbuild, index: number, name: string): PackageInfo | undefined {
+  const atIndex = pkgbuild.packages[index];
+  if (atIndex?.name === name) return atIndex;
+  return pkgbuild.packages.find((p) => p.name === name);
+}
+
+/**
+ * Render a PKGBUILD model as the exact text `makepkg --printsrcinfo` (makepkg 6.0.2) prints for it.
+ *
+ * - pkgbase section: the set scalars (`pkgdesc pkgver pkgrel epoch url install changelog`, printed
+ *   only when non-empty), the non-empty arrays (`arch groups license checkdepends makedepends
+ *   depends optdepends provides conflicts replaces noextract options backup source validpgpkeys`
+ *   and the checksums `ck md5 sha1 sha224 sha256 sha384 sha512 b2`), then for each `arch` entry
+ *   other than `any`, in order, the `_<arch>` variants of `source provides conflicts depends
+ *   replaces optdepends makedepends checkdepends` and the checksums.
+ * - one section per `pkgname` entry: only the keys its package function overrides, with their
+ *   full values (an empty override prints `key = `), then the per-arch block over the package's
+ *   own `arch`.
+ * - values are whitespace-normalized (see {@link SrcinfoOptions.locale}); section headers are not.
+ *
+ * Variables listed in `pkgbuild.unknown` are printed only if the model holds a value for them:
+ * check `isStatic` before trusting the text of a dynamic PKGBUILD.
+ *
+ * @example
+ * const { pkgbuild } = parsePkgbuild(text, { carch: 'x86_64' });
+ * await writeFile('.SRCINFO', toSrcinfo(pkgbuild));
+ */
+export function toSrcinfo(pkgbuild: Pkgbuild, opts: SrcinfoOptions = {}): string {
+  const locale = opts.locale ?? 'C';
+  const out: string[] = [];
+  const attr = (key: string, values: readonly string[]): void => {
+    // printf "\t$attrname = %s\n" "${values[@]}": no values still prints the format once.
+    if (values.length === 0) out.push(`\t${key} = \n`);
+    for (const v of values) out.push(`\t${key} = ${normalizeSrcinfoValue(v, locale)}\n`);
+  };
+
+  const vars = pkgbuild.vars;
+  const globalArray = (key: string): string[] | undefined => {
+    const v = vars[key];
+    if (v === undefined) return undefined;
+    const arr = asArray(v);
+    return arr.length > 0 ? arr : undefined;
+  };
+
+  // pkgbase section
+  out.push(`pkgbase = ${pkgbuild.pkgbase}\n`);
+  for (const key of SRCINFO_GLOBAL_SCALARS) {
+    const v = vars[key];
+    if (v === undefined) continue;
+    const s = asScalar(v);
+    if (s !== '') attr(key, [s]);
+  }
+  for (const key of SRCINFO_GLOBAL_ARRAYS) {
+    const arr = globalArray(key);
+    if (arr) attr(key, arr);
+  }
+  for (const a of globalArray('arch') ?? []) {
+    if (a === 'any') continue;
+    for (const base of SRCINFO_ARCH_ARRAYS) {
+      const key = `${base}_${a}`;
+      const arr = globalArray(key);
+      if (arr) attr(key, arr);
+    }
+  }
+
+  // pkgname sections
+  pkgbuild.pkgname.forEach((name, index) => {
+    out.push('\n');
+    out.push(`pkgname = ${name}\n`);
+    const overrides = packageFor(pkgbuild, index, name)?.overrides ?? {};
+    const has = (key: string): boolean => Object.hasOwn(overrides, key);
+    for (const key of SRCINFO_PACKAGE_SCALARS) {
+      const v = overrides[key];
+      if (has(key) && v !== undefined) attr(key, [asScalar(v)]);
+    }
+    for (const key of SRCINFO_PACKAGE_ARRAYS) {
+      const v = overrides[key];
+      if (has(key) && v !== undefined) attr(key, asArray(v));
+    }
+    const ownArch = has('arch') && overrides.arch !== undefined ? asArray(overrides.arch) : (globalArray('arch') ?? []);
+    for (const a of ownArch) {
+      if (a === 'any') continue;
+      for (const base of SRCINFO_ARCH_ARRAYS) {
+        const key = `${base}_${a}`;
+        const v = overrides[key];
+        if (has(key) && v !== undefined) attr(key, asArray(v));
+      }
+    }
+  });
+
+  return out.join('');
+}
