@@ -1,0 +1,1188 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync } from 'node:fs';
+import { chmod, copyFile, lstat, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join, resolve as resolvePath } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Diagnostic, Pkgbuild } from '@rbee/pkgbuild-parser';
+import { detectBackend, hostArch, hostPlatform } from './backend-detection.js';
+import { createJobDirs, markFailed, sweepBuilds, type JobDirs } from './build-dirs.js';
+import { abortError, codeOf, isAbortError, messageOf, ProvisionError, throwIfAborted } from './errors.js';
+import type { ProvisionEvent, ProvisionPhase } from './events.js';
+import { findExecutable } from './executable-finder.js';
+import { acquireLock, tryAcquireLock, type HeldLock } from './install-lock.js';
+import { JobReporter } from './job-reporter.js';
+import { readLogTail } from './log-tail.js';
+import { hashTree, verifyTree, writeFileAtomic, type ManifestCapabilities, type WorkerManifest } from './manifest.js';
+import {
+  loadStages,
+  type CatalogLike,
+  type CatalogVariantLike,
+  type CatalogWorkerLike,
+  type ParseResultLike,
+  type ResolvedLike,
+  type SandboxMode,
+  type Stages,
+} from './stages.js';
+import type {
+  ArtifactProvisioner,
+  InstallFromDirectoryOptions,
+  ProvisionEventListener,
+  ProvisionOptions,
+  RemoveOptions,
+  VerifyReport,
+  WorkerBinary,
+  WorkerPlatform,
+  WorkerType,
+} from './types.js';
+import {
+  fixCurrent,
+  installedVersions,
+  publishVersion,
+  readCurrent,
+  removeVersionDir,
+  removeWorkerDir,
+  repairWorker,
+  sweepWorkersRoot,
+  toWorkerBinary,
+  workerNames,
+  type InstalledVersion,
+} from './worker-store.js';
+import { BUILD_LOG_NAME, defaultHome, fullVersion, isSafePkgname, MANIFEST_NAME, versionDirName, WorkersHome } from './workers-home.js';
+
+/** Options of the catalog client the provisioner creates when given options instead of a client. */
+export interface CatalogClientOptionsLike {
+  /** `http(s)://…` catalog URL or a local catalog directory. */
+  url: string;
+  token?: string;
+  timeoutMs?: number;
+  retries?: number;
+  cacheDir?: string;
+  offline?: boolean;
+  [key: string]: unknown;
+}
+
+/** Options of {@link WorkerProvisioner}. */
+export interface WorkerProvisionerOptions {
+  /**
+   * The workers home.
+   * @default `$RBEE_HOME`, else `$XDG_CACHE_HOME/rbee`, else `~/.cache/rbee`
+   */
+  home?: string;
+  /**
+   * The catalog: a `CatalogClient` (or anything with `resolve`/`getPkgbuild`/`getFile`), its
+   * options, or a URL/directory. Needed by `provision()`, not by `installFromDirectory()`.
+   * @default `$WORKER_CATALOG_URL` when set
+   */
+  catalog?: CatalogLike | CatalogClientOptionsLike | string;
+  /** Sandbox for inspecting and building PKGBUILDs (see `@rbee/pkgbuild-executor`). @default 'auto' */
+  sandbox?: SandboxMode;
+  /** Whether build functions may use the network. @default the executor's default */
+  network?: boolean;
+  /** Target architecture (`CARCH`). @default this machine's (`x86_64`, `aarch64`) */
+  carch?: string;
+  /** Target platform. @default this machine's */
+  platform?: WorkerPlatform;
+  /** Clock for event timestamps and durations. @default Date.now */
+  now?: () => number;
+  /** Backend detection used for `backend: 'auto'`. @default {@link detectBackend} */
+  detectBackend?: () => Promise<WorkerType> | WorkerType;
+  /** Skip `check()`. @default false */
+  skipCheck?: boolean;
+  /** Extra environment for the build functions (`MAKEFLAGS`, …). */
+  buildEnv?: Record<string, string>;
+  /** Keep at most this many failed build directories. @default 5 */
+  keepFailedBuilds?: number;
+  /** Drop failed build directories older than this. @default 7 days */
+  maxFailedBuildAgeMs?: number;
+  /** How long to wait for another process's install of the same worker. @default 600000 */
+  lockTimeoutMs?: number;
+  /** Replace pipeline stages (parser, executor, fetcher functions): for embedders and tests. */
+  stages?: Partial<Stages>;
+}
+
+const JOB_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
+
+function newJobId(): string {
+  return `${Date.now().toString(36)}-${randomBytes(5).toString('hex')}`;
+}
+
+type JobRequest =
+  | { kind: 'catalog'; spec: string; backend: WorkerType | 'auto'; fromSource: boolean; force: boolean }
+  | {
+      kind: 'directory';
+      dir: string;
+      backend: WorkerType | 'auto';
+      force: boolean;
+      binaryName?: string | undefined;
+      capabilities?: InstallFromDirectoryOptions['capabilities'];
+    };
+
+interface JobResult {
+  worker: WorkerBinary;
+  alreadyInstalled: boolean;
+}
+
+/** One running job, possibly shared by several concurrent callers in this process. */
+class SharedJob {
+  readonly reporter: JobReporter;
+  readonly controller = new AbortController();
+  promise!: Promise<JobResult>;
+  private subscribers = 0;
+
+  constructor(reporter: JobReporter) {
+    this.reporter = reporter;
+  }
+
+  /** Join: events go to `onEvent`; `signal` detaches this caller, and aborts the job when it was the last one. */
+  attach(onEvent: ProvisionEventListener | undefined, signal: AbortSignal | undefined): Promise<JobResult> {
+    this.subscribers += 1;
+    const unsubscribe = onEvent ? this.reporter.subscribe(onEvent) : () => undefined;
+    if (!signal) {
+      return this.promise.finally(() => {
+        unsubscribe();
+        this.subscribers -= 1;
+      });
+    }
+    return new Promise<JobResult>((resolve, reject) => {
+      let detached = false;
+      const onAbort = (): void => {
+        if (detached) return;
+        detached = true;
+        this.subscribers -= 1;
+        if (this.subscribers <= 0) {
+          // last interested caller: cancel the job and settle once it has cleaned up
+          this.controller.abort(signal.reason);
+          this.promise.then(
+            () => {
+              unsubscribe();
+              reject(abortError(signal));
+            },
+            () => {
+              unsubscribe();
+              reject(abortError(signal));
+            },
+          );
+        } else {
+          unsubscribe();
+          reject(abortError(signal));
+        }
+      };
+      if (signal.aborted) {
+        onAbort();
+        return;
+      }
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.promise.then(
+        (r) => {
+          if (detached) return;
+          detached = true;
+          signal.removeEventListener('abort', onAbort);
+          unsubscribe();
+          this.subscribers -= 1;
+          resolve(r);
+        },
+        (e: unknown) => {
+          if (detached) return;
+          detached = true;
+          signal.removeEventListener('abort', onAbort);
+          unsubscribe();
+          this.subscribers -= 1;
+          reject(e);
+        },
+      );
+    });
+  }
+}
+
+/** Hints shown with errors of the composed packages. */
+function hintFor(code: string, logFile: string | undefined, buildDir: string | undefined): string | undefined {
+  const kept = buildDir ? ` The build directory ${buildDir} is kept for inspection.` : '';
+  switch (code) {
+    case 'E_WORKER_NOT_FOUND':
+      return 'Check the worker id against the catalog (`rbee-worker catalog list`).';
+    case 'E_VERSION_NOT_FOUND':
+      return 'Drop the @version to install the catalog\'s current version, or pick one it lists.';
+    case 'E_INVALID_WORKER_ID':
+      return 'Worker ids are lower-case letters, digits and . _ + - (e.g. llm-worker-rbee, llm-worker-rbee-cpu@0.2.0).';
+    case 'E_CHECKSUM_MISMATCH':
+      return `The download is corrupt or the PKGBUILD's checksum is stale: retry, or report it to the worker's maintainer.${kept}`;
+    case 'E_FUNCTION_FAILED':
+    case 'E_INVALID_PKGVER':
+    case 'E_NO_PACKAGE_FUNCTION':
+    case 'E_TIMEOUT':
+      return logFile ? `Read the build log at ${logFile}.${kept}` : undefined;
+    case 'E_CATALOG_UNREACHABLE':
+      return 'Check the catalog URL and the network, or use a local catalog directory.';
+    case 'E_SANDBOX_UNAVAILABLE':
+      return 'Install bubblewrap (bwrap), or pass sandbox: "none" / --no-sandbox to build without it.';
+    default:
+      return logFile ? `The build log is at ${logFile}.${kept}` : undefined;
+  }
+}
+
+function scalar(pkgbuild: Pkgbuild, name: string): string | undefined {
+  if (pkgbuild.unknown.includes(name)) return undefined;
+  const v = pkgbuild.vars[name];
+  if (v === undefined) return undefined;
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function arrayVar(pkgbuild: Pkgbuild, name: string): string[] {
+  const v = pkgbuild.vars[name];
+  if (v === undefined) return [];
+  return Array.isArray(v) ? v : [v];
+}
+
+/** The version the PKGBUILD declares (before any `pkgver()`), when statically known. */
+function declaredVersion(pkgbuild: Pkgbuild): string | undefined {
+  const pkgver = scalar(pkgbuild, 'pkgver');
+  const pkgrel = scalar(pkgbuild, 'pkgrel');
+  if (!pkgver || !pkgrel || pkgbuild.unknown.includes('epoch')) return undefined;
+  return fullVersion(pkgver, pkgrel, scalar(pkgbuild, 'epoch'));
+}
+
+/** Local files the PKGBUILD names (plain file names in `source`/`source_<carch>`, install, changelog). */
+function localFiles(pkgbuild: Pkgbuild, carch: string): { sources: string[]; extras: string[] } {
+  const sources: string[] = [];
+  for (const raw of [...arrayVar(pkgbuild, 'source'), ...arrayVar(pkgbuild, `source_${carch}`)]) {
+    const sep = raw.indexOf('::');
+    const url = sep >= 0 ? raw.slice(sep + 2) : raw;
+    if (url.includes('://') || url.includes('lp:')) continue;
+    const name = sep >= 0 ? raw.slice(0, sep) : raw.slice(raw.lastIndexOf('/') + 1);
+    if (name) sources.push(name);
+  }
+  const extras: string[] = [];
+  for (const key of ['install', 'changelog']) {
+    const v = scalar(pkgbuild, key);
+    if (v) extras.push(v);
+  }
+  return { sources: [...new Set(sources)], extras: [...new Set(extras)] };
+}
+
+function functionNames(pkgbuild: Pkgbuild): Set<string> {
+  return new Set(pkgbuild.functions.map((f) => f.name));
+}
+
+function phaseOfFunction(name: string | undefined): ProvisionPhase {
+  if (name === 'prepare' || name === 'pkgver' || name === 'build' || name === 'check') return name;
+  return 'package';
+}
+
+async function toReadable(body: unknown): Promise<Readable> {
+  if (body instanceof Readable) return body;
+  if (body && typeof (body as ReadableStream).getReader === 'function') {
+    return Readable.fromWeb(body as import('node:stream/web').ReadableStream);
+  }
+  if (body && typeof (body as { body?: unknown }).body === 'object') return toReadable((body as { body: unknown }).body);
+  if (typeof body === 'string' || body instanceof Uint8Array) return Readable.from([body]);
+  if (body && typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') {
+    return Readable.from(body as AsyncIterable<unknown>);
+  }
+  throw new ProvisionError('E_INTERNAL', 'the catalog client returned a file body of an unknown type');
+}
+
+async function makeReadOnly(root: string): Promise<void> {
+  const entries = await readdir(root, { withFileTypes: true });
+  await Promise.all(
+    entries.map(async (e) => {
+      const p = join(root, e.name);
+      if (e.isDirectory()) await makeReadOnly(p);
+      else if (e.isFile()) {
+        const st = await stat(p);
+        await chmod(p, st.mode & 0o7555);
+      }
+    }),
+  );
+}
+
+/**
+ * Installs rbee workers into a workers home from a catalog (or a local PKGBUILD directory):
+ * resolve → fetch → verify → extract → prepare → pkgver → build → check → package → install,
+ * atomically, cancellably, observably.
+ *
+ * @example
+ * ```ts
+ * const provisioner = new WorkerProvisioner({ catalog: 'http://127.0.0.1:8787' })
+ * const worker = await provisioner.provision('demo-worker-rbee', {
+ *   onEvent: (e) => { if (e.type === 'log') process.stderr.write(e.line + '\n') },
+ * })
+ * console.log(worker.path) // ~/.cache/rbee/workers/demo-worker-rbee/0.1.0-1/usr/bin/demo-worker-rbee
+ * ```
+ */
+export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
+  /** The workers home directory. */
+  readonly home: string;
+  private readonly layout: WorkersHome;
+  private readonly options: WorkerProvisionerOptions;
+  private readonly carch: string;
+  private readonly platform: WorkerPlatform;
+  private readonly now: () => number;
+  private catalogPromise: Promise<CatalogLike> | undefined;
+  private stagesPromise: Promise<Stages> | undefined;
+  private sweepPromise: Promise<void> | undefined;
+  private readonly inflight = new Map<string, SharedJob>();
+
+  constructor(options: WorkerProvisionerOptions = {}) {
+    this.options = options;
+    this.home = resolvePath(options.home ?? defaultHome());
+    this.layout = new WorkersHome(this.home);
+    this.carch = options.carch ?? hostArch();
+    this.platform = options.platform ?? hostPlatform();
+    this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * Install the worker `id` (`demo-worker-rbee`, `demo-worker-rbee-cpu`, `…@0.1.0`) from the
+   * catalog, or return it at once when that version is already installed (unless `force`).
+   * Concurrent calls for the same id in this process share one job.
+   *
+   * @throws {ProvisionError} with the code of what failed; an `AbortError` when cancelled.
+   */
+  async provision(id: string, opts: ProvisionOptions = {}): Promise<WorkerBinary> {
+    const request: JobRequest = {
+      kind: 'catalog',
+      spec: id,
+      backend: opts.backend ?? 'auto',
+      fromSource: opts.fromSource ?? false,
+      force: opts.force ?? false,
+    };
+    return (await this.join(request, opts)).worker;
+  }
+
+  /**
+   * The same job as {@link provision}, as an async iterable of its events: ends after the
+   * `done` or `error` event (it does not throw); breaking out of the loop cancels the job. The
+   * job starts when iteration starts.
+   *
+   * @example
+   * ```ts
+   * for await (const e of provisioner.provisionEvents('demo-worker-rbee')) res.write(`id: ${e.seq}\ndata: ${JSON.stringify(e)}\n\n`)
+   * ```
+   */
+  provisionEvents(id: string, opts: ProvisionOptions = {}): AsyncIterable<ProvisionEvent> {
+    return this.eventsOf((o) => this.provision(id, o), opts);
+  }
+
+  /**
+   * Build and install a worker from a local directory holding a `PKGBUILD` (and its local
+   * files), like `makepkg -si`; no catalog involved. Capabilities default to none
+   * (`[]`, `0`, `false`) unless given.
+   */
+  async installFromDirectory(dir: string, opts: InstallFromDirectoryOptions = {}): Promise<WorkerBinary> {
+    const request: JobRequest = {
+      kind: 'directory',
+      dir: resolvePath(dir),
+      backend: opts.backend ?? 'auto',
+      force: opts.force ?? false,
+      binaryName: opts.binaryName,
+      capabilities: opts.capabilities,
+    };
+    return (await this.join(request, opts)).worker;
+  }
+
+  /** {@link installFromDirectory} as an async iterable of events (see {@link provisionEvents}). */
+  installFromDirectoryEvents(dir: string, opts: InstallFromDirectoryOptions = {}): AsyncIterable<ProvisionEvent> {
+    return this.eventsOf((o) => this.installFromDirectory(dir, o), opts);
+  }
+
+  /**
+   * Whether `id` can be provisioned here: it is installed, or the catalog has a variant for
+   * this platform and architecture. Never throws.
+   */
+  async supports(id: string): Promise<boolean> {
+    if (await this.get(id).catch(() => undefined)) return true;
+    try {
+      const catalog = await this.catalog();
+      await catalog.resolve(id, { platform: this.platform, arch: this.carch });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Every installed version of every worker (never a half-installed one), sorted by id, newest first. */
+  async list(): Promise<WorkerBinary[]> {
+    await this.sweepOnce();
+    const out: WorkerBinary[] = [];
+    for (const name of await workerNames(this.layout)) {
+      const current = await readCurrent(this.layout, name);
+      for (const v of await installedVersions(this.layout, name)) out.push(await toWorkerBinary(v, current));
+    }
+    return out;
+  }
+
+  /**
+   * The installed worker `id`: a package name (its `current` version), `name@version`, or the
+   * catalog id it was installed from. Undefined when not installed.
+   */
+  async get(id: string): Promise<WorkerBinary | undefined> {
+    const found = await this.findInstalled(id);
+    if (!found) return undefined;
+    return toWorkerBinary(found.version, found.current);
+  }
+
+  /**
+   * Remove an installed worker: every version, or only `version` (full version or pkgver).
+   * Returns what was removed.
+   * @throws {ProvisionError} `E_NOT_INSTALLED`
+   */
+  async remove(id: string, opts: RemoveOptions = {}): Promise<WorkerBinary[]> {
+    const spec = opts.version ? `${id.split('@')[0]}@${opts.version}` : id;
+    const found = await this.findInstalled(spec);
+    if (!found) {
+      throw new ProvisionError('E_NOT_INSTALLED', `worker ${spec} is not installed in ${this.home}`, {
+        hint: 'List the installed workers with list() / `rbee-worker list`.',
+        workerId: id,
+      });
+    }
+    const pkgname = found.version.pkgname;
+    const lock = await acquireLock(this.layout.lockFile(pkgname), { timeoutMs: this.options.lockTimeoutMs ?? 600_000 });
+    try {
+      const versions = await installedVersions(this.layout, pkgname);
+      const current = await readCurrent(this.layout, pkgname);
+      if (opts.version || id.includes('@')) {
+        const target = versions.find((v) => v.dirName === found.version.dirName);
+        if (!target) return [];
+        const removed = await toWorkerBinary(target, current);
+        await removeVersionDir(this.layout, pkgname, target.dirName);
+        await fixCurrent(this.layout, pkgname);
+        return [removed];
+      }
+      const removed = await Promise.all(versions.map((v) => toWorkerBinary(v, current)));
+      await removeWorkerDir(this.layout, pkgname);
+      return removed;
+    } finally {
+      await lock.release();
+    }
+  }
+
+  /**
+   * Re-hash an installed worker's files against its manifest.
+   * @throws {ProvisionError} `E_NOT_INSTALLED`
+   */
+  async verify(id: string): Promise<VerifyReport> {
+    const found = await this.findInstalled(id);
+    if (!found) {
+      throw new ProvisionError('E_NOT_INSTALLED', `worker ${id} is not installed in ${this.home}`, {
+        hint: 'List the installed workers with list() / `rbee-worker list`.',
+        workerId: id,
+      });
+    }
+    const r = await verifyTree(found.version.dir, found.version.manifest);
+    return {
+      id: found.version.pkgname,
+      version: found.version.manifest.version,
+      ok: r.changed.length === 0 && r.missing.length === 0 && r.extra.length === 0,
+      ...r,
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // jobs
+
+  private eventsOf<O extends ProvisionOptions | InstallFromDirectoryOptions>(
+    start: (o: O) => Promise<WorkerBinary>,
+    opts: O,
+  ): AsyncIterable<ProvisionEvent> {
+    return {
+      [Symbol.asyncIterator]: () => {
+        const queue: ProvisionEvent[] = [];
+        let wake: (() => void) | undefined;
+        let settled = false;
+        let terminal = false;
+        const controller = new AbortController();
+        const outer = opts.signal;
+        const onOuterAbort = (): void => controller.abort(outer?.reason);
+        if (outer?.aborted) controller.abort(outer.reason);
+        else outer?.addEventListener('abort', onOuterAbort, { once: true });
+        const job = start({
+          ...opts,
+          signal: controller.signal,
+          onEvent: (e: ProvisionEvent) => {
+            queue.push(e);
+            opts.onEvent?.(e);
+            wake?.();
+          },
+        }).then(
+          () => undefined,
+          () => undefined,
+        );
+        void job.finally(() => {
+          settled = true;
+          outer?.removeEventListener('abort', onOuterAbort);
+          wake?.();
+        });
+        const finish = async (): Promise<IteratorResult<ProvisionEvent>> => {
+          if (!terminal && !settled) controller.abort(new Error('event stream closed by the consumer'));
+          terminal = true;
+          await job;
+          return { done: true, value: undefined };
+        };
+        return {
+          next: async (): Promise<IteratorResult<ProvisionEvent>> => {
+            for (;;) {
+              if (terminal) return { done: true, value: undefined };
+              const e = queue.shift();
+              if (e) {
+                if (e.type === 'done' || e.type === 'error') terminal = true;
+                return { done: false, value: e };
+              }
+              if (settled) return { done: true, value: undefined };
+              await new Promise<void>((r) => {
+                wake = r;
+              });
+              wake = undefined;
+            }
+          },
+          return: finish,
+          throw: async (err: unknown) => {
+            await finish();
+            throw err;
+          },
+        };
+      },
+    };
+  }
+
+  private async join(request: JobRequest, opts: ProvisionOptions): Promise<JobResult> {
+    const key = JSON.stringify(request);
+    let job = this.inflight.get(key);
+    if (!job) {
+      const jobId = opts.jobId ?? newJobId();
+      const shared = new SharedJob(new JobReporter(jobId, this.now));
+      job = shared;
+      this.inflight.set(key, shared);
+      // the first caller's listener must see the very first event
+      const attached = shared.attach(opts.onEvent, opts.signal);
+      shared.promise = this.runJob(request, shared.reporter, shared.controller.signal);
+      void shared.promise.then(
+        () => this.inflight.delete(key),
+        () => this.inflight.delete(key),
+      );
+      return attached;
+    }
+    return job.attach(opts.onEvent, opts.signal);
+  }
+
+  private async runJob(request: JobRequest, reporter: JobReporter, signal: AbortSignal): Promise<JobResult> {
+    // let every caller of this tick attach before the first event
+    await Promise.resolve();
+    const t0 = this.now();
+    const ctx: JobContext = { reporter, signal, dirs: undefined, buildStarted: false, phase: 'resolve' };
+    try {
+      if (!JOB_ID_RE.test(reporter.jobId)) {
+        throw new ProvisionError('E_INVALID_OPTIONS', `job id ${JSON.stringify(reporter.jobId)} is not valid: use 1-64 of A-Z a-z 0-9 . _ -`);
+      }
+      const result = await this.execute(request, ctx);
+      reporter.emit({
+        type: 'done',
+        worker: result.worker,
+        durationMs: Math.max(0, this.now() - t0),
+        ...(result.alreadyInstalled ? { alreadyInstalled: true } : {}),
+      });
+      return result;
+    } catch (e) {
+      if (isAbortError(e) || signal.aborted) {
+        const err = isAbortError(e) ? (e as Error) : abortError(signal);
+        reporter.failOpenPhases('cancelled');
+        reporter.emit({ type: 'error', error: { code: 'ABORT_ERR', message: err.message } });
+        throw err;
+      }
+      const err = await this.toProvisionError(e, ctx);
+      reporter.failOpenPhases(err.message);
+      reporter.emit({
+        type: 'error',
+        error: {
+          code: err.code,
+          message: err.message,
+          ...(err.hint === undefined ? {} : { hint: err.hint }),
+          ...(err.logFile === undefined ? {} : { logFile: err.logFile }),
+          ...(err.logTail === undefined ? {} : { logTail: err.logTail }),
+        },
+      });
+      throw err;
+    }
+  }
+
+  private async toProvisionError(e: unknown, ctx: JobContext): Promise<ProvisionError> {
+    const logFile = ctx.buildStarted && ctx.dirs ? ctx.dirs.logFile : undefined;
+    const buildDir = ctx.dirs?.root;
+    if (ProvisionError.isInstance(e)) {
+      if (e.logFile !== undefined || !logFile) return e;
+    }
+    const code = codeOf(e);
+    const ownTail = (e as { logTail?: unknown }).logTail;
+    const logTail = Array.isArray(ownTail)
+      ? ownTail.filter((l): l is string => typeof l === 'string')
+      : logFile
+        ? await readLogTail(logFile)
+        : undefined;
+    const own = ProvisionError.isInstance(e) ? e : undefined;
+    return new ProvisionError(code, messageOf(e), {
+      cause: own?.cause ?? e,
+      hint: own?.hint ?? hintFor(code, logFile, logFile ? buildDir : undefined),
+      phase: own?.phase ?? ctx.phase,
+      jobId: ctx.reporter.jobId,
+      ...(ctx.reporter.workerId === undefined ? {} : { workerId: ctx.reporter.workerId }),
+      ...(logFile === undefined ? {} : { logFile, buildDir }),
+      ...(logTail === undefined || logTail.length === 0 ? {} : { logTail }),
+      ...(own?.details === undefined ? {} : { details: own.details }),
+    });
+  }
+
+  private async execute(request: JobRequest, ctx: JobContext): Promise<JobResult> {
+    const { reporter, signal } = ctx;
+    await this.sweepOnce();
+    throwIfAborted(signal);
+    const stages = await this.stages();
+    reporter.phaseStart('resolve');
+
+    // 1. what to build: the catalog's variant and its PKGBUILD, or a local directory
+    let resolved: ResolvedLike | undefined;
+    let baseUrl: string | undefined;
+    let text: string;
+    let workerType: WorkerType;
+    if (request.kind === 'catalog') {
+      const catalog = await this.catalog();
+      const picked = await this.resolveVariant(catalog, request, ctx);
+      resolved = picked.resolved;
+      workerType = picked.workerType;
+      const pk = await catalog.getPkgbuild(resolved, { signal });
+      text = pk.text;
+      baseUrl = pk.baseUrl;
+    } else {
+      workerType = await this.pickBackend(request.backend);
+      try {
+        text = await readFile(join(request.dir, 'PKGBUILD'), 'utf8');
+      } catch (e) {
+        throw new ProvisionError('E_NO_PKGBUILD', `no readable PKGBUILD in ${request.dir}`, {
+          cause: e,
+          hint: 'Point installFromDirectory() / `rbee-worker build` at the directory that holds the PKGBUILD.',
+        });
+      }
+    }
+    throwIfAborted(signal);
+    const pkgbuildSha256 = createHash('sha256').update(text).digest('hex');
+    const parsed = stages.parsePkgbuild(text, { carch: this.carch, filename: 'PKGBUILD' });
+    const pkgname = parsed.pkgbuild.pkgname[0];
+    if (pkgname !== undefined && isSafePkgname(pkgname) && !parsed.pkgbuild.unknown.includes('pkgname')) {
+      reporter.workerId = pkgname;
+      const installed = await this.fastPath(pkgname, parsed.pkgbuild, workerType, request.force);
+      if (installed) {
+        reporter.phaseDone('resolve');
+        return { worker: installed, alreadyInstalled: true };
+      }
+    }
+
+    // 2. one install of this worker at a time (across processes too)
+    if (pkgname !== undefined && isSafePkgname(pkgname)) {
+      const lock = await this.lockWorker(pkgname, ctx);
+      try {
+        await repairWorker(this.layout, pkgname);
+        const installed = await this.fastPath(pkgname, parsed.pkgbuild, workerType, request.force);
+        if (installed) {
+          reporter.phaseDone('resolve');
+          return { worker: installed, alreadyInstalled: true };
+        }
+        return await this.build(request, ctx, stages, { text, parsed, pkgbuildSha256, resolved, baseUrl, workerType, lock });
+      } finally {
+        await lock.release();
+      }
+    }
+    // pkgname is computed at run time: learn it from bash first, then lock
+    return this.build(request, ctx, stages, { text, parsed, pkgbuildSha256, resolved, baseUrl, workerType, lock: undefined });
+  }
+
+  private async build(
+    request: JobRequest,
+    ctx: JobContext,
+    stages: Stages,
+    input: {
+      text: string;
+      parsed: ParseResultLike;
+      pkgbuildSha256: string;
+      resolved: ResolvedLike | undefined;
+      baseUrl: string | undefined;
+      workerType: WorkerType;
+      lock: HeldLock | undefined;
+    },
+  ): Promise<JobResult> {
+    const { reporter, signal } = ctx;
+    const dirs = await createJobDirs(this.layout, reporter.jobId, {
+      request: request.kind === 'catalog' ? request.spec : request.dir,
+    });
+    ctx.dirs = dirs;
+    let lock = input.lock;
+    let ok = false;
+    try {
+      const startdir = request.kind === 'directory' ? request.dir : dirs.startdir;
+      const pkgbuildPath = join(startdir, 'PKGBUILD');
+      if (request.kind === 'catalog') await writeFile(pkgbuildPath, input.text);
+
+      // 3. what the PKGBUILD means: static parse, or bash (sandboxed) when it needs it
+      let pkgbuild = input.parsed.pkgbuild;
+      let parseResult = input.parsed;
+      if (!input.parsed.isStatic) {
+        const inspected = await stages.inspectPkgbuild(pkgbuildPath, {
+          carch: this.carch,
+          sandbox: this.options.sandbox ?? 'auto',
+          signal,
+        });
+        pkgbuild = inspected.pkgbuild;
+        parseResult = { pkgbuild, diagnostics: inspected.diagnostics, isStatic: true };
+        if (inspected.stdout.trim()) reporter.warn('W_PKGBUILD_OUTPUT', `the PKGBUILD's top level printed: ${inspected.stdout.trim().slice(0, 200)}`);
+      }
+      throwIfAborted(signal);
+      const pkgname = pkgbuild.pkgname[0];
+      if (pkgname === undefined || !isSafePkgname(pkgname)) {
+        throw new ProvisionError('E_PKGBUILD_INVALID', `the PKGBUILD's pkgname ${JSON.stringify(pkgname ?? '')} is not a valid package name`, {
+          details: { diagnostics: [] },
+        });
+      }
+      reporter.workerId = pkgname;
+      if (!lock) {
+        lock = await this.lockWorker(pkgname, ctx);
+        await repairWorker(this.layout, pkgname);
+        const installed = await this.fastPath(pkgname, pkgbuild, input.workerType, request.force);
+        if (installed) {
+          reporter.phaseDone('resolve');
+          ok = true;
+          return { worker: installed, alreadyInstalled: true };
+        }
+      } else if (!input.parsed.isStatic) {
+        const installed = await this.fastPath(pkgname, pkgbuild, input.workerType, request.force);
+        if (installed) {
+          reporter.phaseDone('resolve');
+          ok = true;
+          return { worker: installed, alreadyInstalled: true };
+        }
+      }
+
+      // install/changelog files first, so the lint sees whether they exist
+      const local = localFiles(pkgbuild, this.carch);
+      if (request.kind === 'catalog' && input.baseUrl !== undefined) {
+        for (const name of local.extras) {
+          await this.downloadLocal(input.baseUrl, name, startdir, ctx, false).catch((e: unknown) => {
+            if (isAbortError(e)) throw e;
+          });
+        }
+      }
+      this.checkArch(pkgbuild, pkgname);
+      const diagnostics = stages
+        .lintPkgbuild(parseResult, { carch: this.carch, fileExists: (name: string) => existsSync(join(startdir, name)) })
+        .concat(input.parsed.isStatic ? input.parsed.diagnostics.filter((d) => d.severity === 'error') : []);
+      const errors = diagnostics.filter((d: Diagnostic) => d.severity === 'error');
+      for (const w of diagnostics.filter((d: Diagnostic) => d.severity === 'warning')) reporter.warn(w.code, `PKGBUILD:${w.range.start.line}: ${w.message}`);
+      if (errors.length > 0) {
+        const first = errors[0] as Diagnostic;
+        throw new ProvisionError(
+          'E_PKGBUILD_INVALID',
+          `the PKGBUILD of ${pkgname} has ${errors.length} error${errors.length === 1 ? '' : 's'}: line ${first.range.start.line}: ${first.message} (${first.code})`,
+          {
+            hint: 'Fix the PKGBUILD (see details.diagnostics / `rbee-worker pkgbuild lint`), or report it to the worker\'s maintainer.',
+            details: { diagnostics: errors },
+          },
+        );
+      }
+      reporter.phaseDone('resolve');
+
+      // 4. sources: local files through the catalog, the rest through the shared cache
+      ctx.phase = 'fetch';
+      reporter.phaseStart('fetch');
+      if (request.kind === 'catalog' && input.baseUrl !== undefined) {
+        for (const name of local.sources) await this.downloadLocal(input.baseUrl, name, startdir, ctx, true);
+      }
+      const fetched = await stages.fetchSources({
+        pkgbuild,
+        carch: this.carch,
+        startdir,
+        srcdest: this.layout.sourcesDir,
+        srcdir: dirs.srcdir,
+        signal,
+        onProgress: (p) => {
+          if (p.phase === 'cached') reporter.progress('fetch', 'bytes', p.label, p.done, p.done);
+          else reporter.progress('fetch', 'bytes', p.label, p.done, p.phase === 'done' ? p.done : p.total);
+        },
+      });
+      reporter.phaseDone('fetch');
+      const cached = fetched.filter((f) => f.fromCache).length;
+      reporter.phaseSkipped('verify', `checksums verified while downloading (${fetched.length} source${fetched.length === 1 ? '' : 's'}, ${cached} from cache)`);
+      reporter.phaseSkipped('extract', 'archives extracted by the fetcher into srcdir');
+      throwIfAborted(signal);
+
+      // 5. build: prepare → pkgver → build → check → package
+      const present = functionNames(pkgbuild);
+      ctx.buildStarted = true;
+      const skipCheck = this.options.skipCheck ?? false;
+      for (const fn of ['prepare', 'pkgver', 'build', 'check'] as const) {
+        if (!present.has(fn)) reporter.phaseSkipped(fn, `the PKGBUILD has no ${fn}() function`);
+        else if (fn === 'check' && skipCheck) reporter.phaseSkipped(fn, 'check() skipped (skipCheck)');
+      }
+      let openPhase: ProvisionPhase | undefined;
+      const enter = (phase: ProvisionPhase): void => {
+        if (openPhase === phase) return;
+        if (openPhase) reporter.phaseDone(openPhase);
+        openPhase = phase;
+        ctx.phase = phase;
+        reporter.phaseStart(phase);
+      };
+      const run = await stages.runPkgbuild({
+        pkgbuildPath,
+        startdir,
+        srcdir: dirs.srcdir,
+        pkgdir: dirs.pkgdir,
+        skipCheck,
+        ...(this.options.buildEnv ? { env: this.options.buildEnv } : {}),
+        sandbox: this.options.sandbox ?? 'auto',
+        ...(this.options.network === undefined ? {} : { network: this.options.network }),
+        carch: this.carch,
+        signal,
+        logFile: dirs.logFile,
+        onLine: (l) => {
+          const phase = phaseOfFunction(l.function);
+          enter(phase);
+          reporter.emit({ type: 'log', phase, stream: l.stream, line: l.line });
+        },
+      });
+      if (openPhase) reporter.phaseDone(openPhase);
+      throwIfAborted(signal);
+
+      // 6. install: find the executable, record, publish with one rename
+      ctx.phase = 'install';
+      reporter.phaseStart('install');
+      const worker = await this.install(pkgbuild, run.pkgver, dirs, ctx, {
+        request,
+        resolved: input.resolved,
+        workerType: input.workerType,
+        pkgbuildSha256: input.pkgbuildSha256,
+      });
+      reporter.phaseDone('install');
+      ok = true;
+      return { worker, alreadyInstalled: false };
+    } catch (e) {
+      if (isAbortError(e) || signal.aborted) {
+        await rm(dirs.root, { recursive: true, force: true }).catch(() => undefined);
+      } else {
+        await markFailed(dirs, { code: codeOf(e), message: messageOf(e) }).catch(() => undefined);
+        void sweepBuilds(this.layout, this.retention()).catch(() => undefined);
+      }
+      throw e;
+    } finally {
+      if (ok) await rm(dirs.root, { recursive: true, force: true }).catch(() => undefined);
+      if (lock && lock !== input.lock) await lock.release();
+    }
+  }
+
+  private async install(
+    pkgbuild: Pkgbuild,
+    builtPkgver: string | undefined,
+    dirs: JobDirs,
+    ctx: JobContext,
+    info: { request: JobRequest; resolved: ResolvedLike | undefined; workerType: WorkerType; pkgbuildSha256: string },
+  ): Promise<WorkerBinary> {
+    const { signal } = ctx;
+    const pkgname = pkgbuild.pkgname[0] as string;
+    const pkgver = builtPkgver || scalar(pkgbuild, 'pkgver') || '0';
+    const pkgrel = scalar(pkgbuild, 'pkgrel') ?? '1';
+    const epoch = scalar(pkgbuild, 'epoch');
+    const version = fullVersion(pkgver, pkgrel, epoch);
+    const dirName = versionDirName(version);
+    // split packages: the executor gives each package its own pkgdir; install the first one
+    let root = dirs.pkgdir;
+    if (pkgbuild.pkgname.length > 1 && existsSync(join(dirs.pkgdir, pkgname))) root = join(dirs.pkgdir, pkgname);
+    const variant = info.resolved?.variant;
+    const binaryName = info.request.kind === 'directory' ? info.request.binaryName : variant?.binaryName;
+    const executable = await findExecutable(root, {
+      binaryName,
+      installPath: info.request.kind === 'catalog' ? variant?.installPath : undefined,
+      pkgname,
+    });
+    if (!executable) {
+      throw new ProvisionError(
+        'E_NO_EXECUTABLE',
+        binaryName
+          ? `the package ${pkgname} contains no executable named ${binaryName}`
+          : `the package ${pkgname} has no single executable in a bin directory`,
+        { hint: 'The PKGBUILD\'s package() must install the worker binary (e.g. to $pkgdir/usr/bin/<name>) with mode 755.' },
+      );
+    }
+    throwIfAborted(signal);
+    await copyFile(dirs.logFile, join(root, BUILD_LOG_NAME)).catch(() => writeFile(join(root, BUILD_LOG_NAME), ''));
+    await makeReadOnly(root);
+    const files = await hashTree(root);
+    throwIfAborted(signal);
+    const worker = info.resolved?.worker;
+    const caps = worker?.capabilities;
+    const given = info.request.kind === 'directory' ? info.request.capabilities : undefined;
+    const capabilities: ManifestCapabilities = {
+      supportedArchitectures: [...(given?.supportedArchitectures ?? caps?.supportedArchitectures ?? [])],
+      supportedFormats: [...(given?.supportedFormats ?? caps?.supportedFormats ?? [])],
+      maxContextLength: given?.maxContextLength ?? caps?.maxContextLength ?? 0,
+      supportsStreaming: given?.supportsStreaming ?? caps?.supportsStreaming ?? false,
+      supportsBatching: given?.supportsBatching ?? caps?.supportsBatching ?? false,
+    };
+    const finalDir = this.layout.versionDir(pkgname, version);
+    const declared = declaredVersion(pkgbuild);
+    const manifest: WorkerManifest & { declaredVersion?: string } = {
+      schema: 1,
+      pkgname,
+      pkgbase: pkgbuild.pkgbase,
+      version,
+      ...(declared === undefined ? {} : { declaredVersion: declared }),
+      pkgver,
+      pkgrel,
+      ...(epoch === undefined ? {} : { epoch }),
+      workerType: info.workerType,
+      platform: this.platform,
+      arch: this.carch,
+      executable,
+      capabilities,
+      ...(info.request.kind === 'catalog' ? { catalogId: worker?.id ?? info.request.spec.split('@')[0] } : {}),
+      ...(worker === undefined ? {} : { catalogEntry: worker }),
+      ...(variant === undefined ? {} : { variant }),
+      origin:
+        info.request.kind === 'catalog'
+          ? { kind: 'catalog', ...(typeof info.resolved?.pkgbuildUrl === 'string' ? { url: info.resolved.pkgbuildUrl } : {}) }
+          : { kind: 'directory', path: info.request.dir },
+      pkgbuildSha256: info.pkgbuildSha256,
+      buildLog: join(finalDir, BUILD_LOG_NAME),
+      jobId: ctx.reporter.jobId,
+      installedAt: new Date(this.now()).toISOString(),
+      size: files.reduce((n, f) => n + f.size, 0),
+      files,
+    };
+    await writeFileAtomic(join(root, MANIFEST_NAME), `${JSON.stringify(manifest, null, 2)}\n`, 0o444);
+    // last point where cancelling leaves the previous state: after the rename the new version is live
+    throwIfAborted(signal);
+    await publishVersion(this.layout, pkgname, dirName, root, ctx.reporter.jobId);
+    const installed = (await installedVersions(this.layout, pkgname)).find((v) => v.dirName === dirName);
+    if (!installed) throw new ProvisionError('E_INSTALL_FAILED', `${finalDir} vanished right after it was published`);
+    return toWorkerBinary(installed, dirName);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // helpers
+
+  private retention(): { keepFailed?: number; maxFailedAgeMs?: number } {
+    return {
+      ...(this.options.keepFailedBuilds === undefined ? {} : { keepFailed: this.options.keepFailedBuilds }),
+      ...(this.options.maxFailedBuildAgeMs === undefined ? {} : { maxFailedAgeMs: this.options.maxFailedBuildAgeMs }),
+    };
+  }
+
+  /** Once per instance: recover from crashes (stale build dirs, interrupted publishes/removes). */
+  private sweepOnce(): Promise<void> {
+    this.sweepPromise ??= (async () => {
+      await sweepBuilds(this.layout, this.retention());
+      await sweepWorkersRoot(this.layout);
+      for (const name of await workerNames(this.layout)) {
+        if (!isSafePkgname(name)) continue;
+        const lock = await tryAcquireLock(this.layout.lockFile(name));
+        if (!lock) continue;
+        try {
+          await repairWorker(this.layout, name);
+        } finally {
+          await lock.release();
+        }
+      }
+    })().catch(() => undefined);
+    return this.sweepPromise;
+  }
+
+  private stages(): Promise<Stages> {
+    this.stagesPromise ??= loadStages().then((s) => ({ ...s, ...this.options.stages }));
+    return this.stagesPromise;
+  }
+
+  private catalog(): Promise<CatalogLike> {
+    this.catalogPromise ??= (async () => {
+      const c = this.options.catalog ?? process.env.WORKER_CATALOG_URL;
+      if (c === undefined || c === '') {
+        throw new ProvisionError('E_NO_CATALOG', 'no worker catalog configured', {
+          hint: 'Pass { catalog: URL or directory } to new WorkerProvisioner(), or set WORKER_CATALOG_URL.',
+        });
+      }
+      if (typeof c === 'object' && typeof (c as CatalogLike).resolve === 'function') return c as CatalogLike;
+      const mod = (await import('@rbee/catalog-client')) as unknown as {
+        CatalogClient: new (o: CatalogClientOptionsLike) => CatalogLike;
+      };
+      return new mod.CatalogClient(typeof c === 'string' ? { url: c } : (c as CatalogClientOptionsLike));
+    })();
+    this.catalogPromise.catch(() => {
+      this.catalogPromise = undefined;
+    });
+    return this.catalogPromise;
+  }
+
+  private async pickBackend(backend: WorkerType | 'auto'): Promise<WorkerType> {
+    if (backend !== 'auto') return backend;
+    if (this.options.detectBackend) return this.options.detectBackend();
+    return detectBackend({ platform: this.platform, arch: this.carch });
+  }
+
+  private async resolveVariant(
+    catalog: CatalogLike,
+    request: Extract<JobRequest, { kind: 'catalog' }>,
+    ctx: JobContext,
+  ): Promise<{ resolved: ResolvedLike; workerType: WorkerType }> {
+    const auto = request.backend === 'auto';
+    const detected = await this.pickBackend(request.backend);
+    const flavor = request.fromSource ? 'git' : undefined;
+    const attempt = (backend: WorkerType): Promise<ResolvedLike> =>
+      catalog.resolve(request.spec, {
+        platform: this.platform,
+        arch: this.carch,
+        backend,
+        ...(flavor ? { flavor } : {}),
+        signal: ctx.signal,
+      });
+    let resolved: ResolvedLike;
+    let workerType = detected;
+    try {
+      resolved = await attempt(detected);
+    } catch (e) {
+      if (codeOf(e) !== 'E_NO_COMPATIBLE_VARIANT') throw e;
+      if (auto && detected !== 'cpu') {
+        try {
+          resolved = await attempt('cpu');
+          workerType = 'cpu';
+          ctx.reporter.warn('W_BACKEND_FALLBACK', `${request.spec} has no ${detected} variant for ${this.platform}/${this.carch}: installing the cpu variant`);
+        } catch (e2) {
+          throw this.incompatible(request, e2, detected);
+        }
+      } else throw this.incompatible(request, e, detected);
+    }
+    const v = resolved.variant;
+    if (!v.platforms.includes(this.platform) || !v.architectures.includes(this.carch)) {
+      throw new ProvisionError(
+        'E_PLATFORM_INCOMPATIBLE',
+        `${request.spec} (${v.backend}) supports ${v.platforms.join(', ')} on ${v.architectures.join(', ')}; this machine is ${this.platform}/${this.carch}`,
+        { hint: 'Install it on a machine it supports, or pick another worker.', details: { supports: [v], machine: this.machine() } },
+      );
+    }
+    if (['cpu', 'cuda', 'metal', 'rocm'].includes(v.backend)) workerType = v.backend as WorkerType;
+    return { resolved, workerType };
+  }
+
+  private machine(): { platform: WorkerPlatform; arch: string } {
+    return { platform: this.platform, arch: this.carch };
+  }
+
+  private incompatible(request: Extract<JobRequest, { kind: 'catalog' }>, e: unknown, backend: WorkerType): unknown {
+    const available = (e as { available?: unknown }).available;
+    const list = Array.isArray(available) ? (available as CatalogVariantLike[]) : [];
+    const fitsMachine = (v: CatalogVariantLike): boolean =>
+      Array.isArray(v.platforms) && v.platforms.includes(this.platform) && Array.isArray(v.architectures) && v.architectures.includes(this.carch);
+    const fitsBackend = (v: CatalogVariantLike): boolean => request.backend === 'auto' || v.backend === backend;
+    // the machine would do, only the flavor (from source) is missing: keep the catalog's own error
+    if (list.some((v) => fitsMachine(v) && fitsBackend(v))) return e;
+    const offers = list.length
+      ? list.map((v) => `${v.backend} on ${(v.platforms ?? []).join('/')} ${(v.architectures ?? []).join('/')}`).join('; ')
+      : 'nothing';
+    const wanted = request.backend === 'auto' ? '' : ` with backend ${request.backend}`;
+    return new ProvisionError(
+      'E_PLATFORM_INCOMPATIBLE',
+      `${request.spec} has no variant for this machine (${this.platform}/${this.carch}${wanted}): it supports ${offers}`,
+      {
+        cause: e,
+        hint: request.backend === 'auto' ? 'Install it on a machine it supports, or pick another worker.' : 'Try another backend (or auto), or another machine.',
+        details: { supports: list, machine: this.machine() },
+      },
+    );
+  }
+
+  private checkArch(pkgbuild: Pkgbuild, pkgname: string): void {
+    const arch = arrayVar(pkgbuild, 'arch');
+    if (arch.length === 0 || arch.includes('any') || arch.includes(this.carch)) return;
+    throw new ProvisionError(
+      'E_PLATFORM_INCOMPATIBLE',
+      `${pkgname} is not available for ${this.carch}: its PKGBUILD supports ${arch.join(', ')} (this machine is ${this.platform}/${this.carch})`,
+      { hint: 'Install it on a machine it supports, or pick another worker.', details: { supports: arch, machine: this.machine() } },
+    );
+  }
+
+  private async fastPath(pkgname: string, pkgbuild: Pkgbuild, workerType: WorkerType, force: boolean): Promise<WorkerBinary | undefined> {
+    if (force) return undefined;
+    const declared = declaredVersion(pkgbuild);
+    if (declared === undefined) return undefined;
+    const versions = await installedVersions(this.layout, pkgname);
+    const match = versions.find(
+      (v) => ((v.manifest as { declaredVersion?: string }).declaredVersion ?? v.manifest.version) === declared && v.manifest.workerType === workerType,
+    );
+    if (!match) return undefined;
+    const current = await readCurrent(this.layout, pkgname);
+    const worker = await toWorkerBinary(match, current);
+    return worker.status === 'installed' ? worker : undefined;
+  }
+
+  private lockWorker(pkgname: string, ctx: JobContext): Promise<HeldLock> {
+    return acquireLock(this.layout.lockFile(pkgname), {
+      signal: ctx.signal,
+      timeoutMs: this.options.lockTimeoutMs ?? 600_000,
+      info: { jobId: ctx.reporter.jobId },
+      onWait: (owner) => ctx.reporter.warn('W_WAITING_FOR_LOCK', `another install of ${pkgname} is running (pid ${owner.pid}); waiting for it`),
+    }).then((lock) => {
+      if (lock.recoveredStale) {
+        ctx.reporter.warn('W_STALE_LOCK', `recovered the lock of ${pkgname} left by process ${lock.recoveredStale.pid}, which is gone`);
+      }
+      return lock;
+    });
+  }
+
+  private async downloadLocal(baseUrl: string, name: string, startdir: string, ctx: JobContext, report: boolean): Promise<void> {
+    const catalog = await this.catalog();
+    const target = join(startdir, name);
+    const existing = await lstat(target).catch(() => undefined);
+    if (existing) return;
+    const body = await catalog.getFile(baseUrl, name, { signal: ctx.signal });
+    const stream = await toReadable(body);
+    let done = 0;
+    if (report) {
+      stream.on('data', (chunk: Buffer) => {
+        done += chunk.length;
+        ctx.reporter.progress('fetch', 'bytes', name, done);
+      });
+    }
+    const part = `${target}.part`;
+    await pipeline(stream, createWriteStream(part), { signal: ctx.signal });
+    await import('node:fs/promises').then((fs) => fs.rename(part, target));
+    if (report) ctx.reporter.progress('fetch', 'bytes', name, done, done);
+  }
+
+  private async findInstalled(spec: string): Promise<{ version: InstalledVersion; current: string | undefined } | undefined> {
+    const at = spec.indexOf('@');
+    const id = at >= 0 ? spec.slice(0, at) : spec;
+    const version = at >= 0 ? spec.slice(at + 1) : undefined;
+    const pick = async (pkgname: string): Promise<{ version: InstalledVersion; current: string | undefined } | undefined> => {
+      const versions = await installedVersions(this.layout, pkgname);
+      const current = await readCurrent(this.layout, pkgname);
+      const v = version
+        ? versions.find((x) => x.manifest.version === version || x.manifest.pkgver === version || x.dirName === version)
+        : (versions.find((x) => x.dirName === current) ?? versions[0]);
+      return v ? { version: v, current } : undefined;
+    };
+    if (isSafePkgname(id)) {
+      const direct = await pick(id);
+      if (direct) return direct;
+    }
+    for (const name of await workerNames(this.layout)) {
+      const versions = await installedVersions(this.layout, name);
+      if (versions.some((v) => v.manifest.catalogId === id)) {
+        const r = await pick(name);
+        if (r && r.version.manifest.catalogId === id) return r;
+      }
+    }
+    return undefined;
+  }
+}
+
+interface JobContext {
+  reporter: JobReporter;
+  signal: AbortSignal;
+  dirs: JobDirs | undefined;
+  buildStarted: boolean;
+  phase: ProvisionPhase;
+}
+
+export type { CatalogWorkerLike };
