@@ -1,1 +1,2 @@
-export {};
+export { createCatalogServer } from './catalog-server.js';
+export type { CatalogRequestLog, CatalogServer, CatalogServerOptions } from './catalog-server.js';
