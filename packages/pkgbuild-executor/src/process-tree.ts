@@ -1,0 +1,245 @@
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
+import { abortError, ExecutorError } from './errors.js';
+
+/** Name of the environment variable that marks every process of one spawned tree. */
+export const TREE_TOKEN_VAR = 'RBEE_EXECUTOR_TREE';
+
+export interface TreeOptions {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd?: string;
+  /** Open a fourth pipe (fd 3 in the child) for records. */
+  records?: boolean;
+  onStdout?: (chunk: Buffer) => void;
+  onStderr?: (chunk: Buffer) => void;
+  onRecords?: (chunk: Buffer) => void;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  /** Time between SIGTERM and SIGKILL. */
+  killGraceMs?: number;
+  /** Unique marker put in the environment; processes carrying it are swept at the end. */
+  token: string;
+  /** Sweep `/proc` for processes carrying `token` (needed without a pid namespace). */
+  sweep: boolean;
+  /** What is running, for error messages. */
+  what: string;
+}
+
+export interface TreeResult {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** Kill every process whose environment carries `TREE_TOKEN_VAR=token` (processes that left the group with setsid). */
+function sweepToken(token: string, sig: NodeJS.Signals): void {
+  const needle = Buffer.from(`${TREE_TOKEN_VAR}=${token}\0`);
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const c = e.charCodeAt(0);
+    if (c < 48 || c > 57) continue;
+    const pid = Number(e);
+    if (pid === process.pid) continue;
+    let env: Buffer;
+    try {
+      env = readFileSync(`/proc/${e}/environ`);
+    } catch {
+      continue;
+    }
+    if (env.includes(needle)) {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+}
+
+function killGroup(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    /* no such group: everything is gone */
+  }
+}
+
+/**
+ * Spawn `command` as the leader of a new session and process group (`detached`), stream its
+ * pipes, and make sure the whole tree is gone when the promise settles: on exit, abort or
+ * timeout the group is killed (SIGTERM, then SIGKILL after `killGraceMs`), processes that
+ * escaped the group (setsid) are found by `token` and killed, and pipes still held by orphans
+ * are drained for a bounded time only, then destroyed.
+ */
+export function runTree(opts: TreeOptions): Promise<TreeResult> {
+  const { signal } = opts;
+  if (signal?.aborted) return Promise.reject(abortError(signal, opts.what));
+  return new Promise<TreeResult>((resolve, reject) => {
+    const child = spawn(opts.command, opts.args, {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe', opts.records ? 'pipe' : 'ignore'],
+      env: { ...opts.env, [TREE_TOKEN_VAR]: opts.token },
+      ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
+    });
+    const streams = [child.stdout, child.stderr, opts.records ? (child.stdio[3] as NodeJS.ReadableStream & { destroy(): void }) : null];
+    let failure: Error | null = null;
+    let exited = false;
+    let settled = false;
+    let graceTimer: NodeJS.Timeout | undefined;
+    let timeoutTimer: NodeJS.Timeout | undefined;
+    const open = new Set<NodeJS.ReadableStream>();
+
+    const handlers = [opts.onStdout, opts.onStderr, opts.onRecords];
+    streams.forEach((s, i) => {
+      if (!s) return;
+      open.add(s);
+      const h = handlers[i];
+      s.on('data', (chunk: Buffer) => {
+        if (!settled && h) h(chunk);
+      });
+      s.on('error', () => open.delete(s));
+      s.on('close', () => {
+        open.delete(s);
+        if (exited && open.size === 0) finish();
+      });
+    });
+
+    const onAbort = (): void => terminate(abortError(signal, opts.what));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (opts.timeoutMs !== undefined && opts.timeoutMs > 0) {
+      timeoutTimer = setTimeout(() => {
+        terminate(
+          new ExecutorError('E_TIMEOUT', `${opts.what} did not finish within ${opts.timeoutMs} ms and was killed`, {
+            timeoutMs: opts.timeoutMs,
+          }),
+        );
+      }, opts.timeoutMs);
+    }
+
+    function terminate(err: Error): void {
+      if (failure || settled) return;
+      failure = err;
+      if (child.pid === undefined) return;
+      killGroup(child.pid, 'SIGTERM');
+      if (opts.sweep) sweepToken(opts.token, 'SIGTERM');
+      graceTimer = setTimeout(() => {
+        if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
+        if (opts.sweep) sweepToken(opts.token, 'SIGKILL');
+      }, opts.killGraceMs ?? 3000);
+    }
+
+    let result: TreeResult = { exitCode: null, signal: null };
+    let drainTimer: NodeJS.Timeout | undefined;
+    child.on('exit', (code, sig) => {
+      exited = true;
+      result = { exitCode: code, signal: sig };
+      // The leader is gone: whatever is left of its tree (background jobs, daemons) goes too.
+      if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
+      if (opts.sweep) sweepToken(opts.token, 'SIGKILL');
+      if (open.size === 0) finish();
+      // Orphans that escaped every kill may hold the pipes: stop waiting after a short drain.
+      else drainTimer = setTimeout(finish, 250);
+    });
+    child.on('error', (err) => {
+      if (exited || settled) return;
+      settled = true;
+      cleanup();
+      reject(new ExecutorError('E_SPAWN', `could not start ${opts.command} for ${opts.what}: ${err.message}`, { cause: err }));
+    });
+
+    function cleanup(): void {
+      signal?.removeEventListener('abort', onAbort);
+      clearTimeout(graceTimer);
+      clearTimeout(timeoutTimer);
+      clearTimeout(drainTimer);
+      for (const s of streams) (s as { destroy?: () => void } | null)?.destroy?.();
+    }
+
+    function finish(): void {
+      if (settled) return;
+      settled = true;
+      cleanup();
+      if (failure) reject(failure);
+      else resolve(result);
+    }
+  });
+}
+
+/**
+ * Splits a byte stream into lines (`\n`, `\r\n` or a lone `\r` end a line), decoding UTF-8
+ * without breaking multi-byte characters. Very long lines are cut at `maxLine` characters.
+ */
+export class LineSplitter {
+  private readonly decoder = new StringDecoder('utf8');
+  private pending = '';
+  private lastWasCR = false;
+  constructor(
+    private readonly onLine: (line: string) => void,
+    private readonly maxLine = 65536,
+  ) {}
+
+  push(chunk: Buffer): void {
+    this.feed(this.decoder.write(chunk));
+  }
+
+  end(): void {
+    this.feed(this.decoder.end());
+    if (this.pending.length > 0) {
+      const l = this.pending;
+      this.pending = '';
+      this.onLine(l);
+    }
+  }
+
+  private feed(text: string): void {
+    let start = 0;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 10 || c === 13) {
+        if (c === 10 && this.lastWasCR && i === start && this.pending === '') {
+          // the \n of a \r\n pair: the line was already emitted at \r
+          start = i + 1;
+          this.lastWasCR = false;
+          continue;
+        }
+        const line = this.pending + text.slice(start, i);
+        this.pending = '';
+        this.onLine(line);
+        start = i + 1;
+        this.lastWasCR = c === 13;
+      } else {
+        this.lastWasCR = false;
+      }
+    }
+    this.pending += text.slice(start);
+    while (this.pending.length > this.maxLine) {
+      this.onLine(this.pending.slice(0, this.maxLine));
+      this.pending = this.pending.slice(this.maxLine);
+    }
+  }
+}
+
+/** Parses NUL-terminated fields from a byte stream; `onField` gets each field as a string. */
+export class FieldReader {
+  private chunks: Buffer[] = [];
+  readonly fields: string[] = [];
+  push(chunk: Buffer): void {
+    let start = 0;
+    let idx = chunk.indexOf(0, start);
+    while (idx !== -1) {
+      this.chunks.push(chunk.subarray(start, idx));
+      this.fields.push(Buffer.concat(this.chunks).toString('utf8'));
+      this.chunks = [];
+      start = idx + 1;
+      idx = chunk.indexOf(0, start);
+    }
+    if (start < chunk.length) this.chunks.push(Buffer.from(chunk.subarray(start)));
+  }
+}
