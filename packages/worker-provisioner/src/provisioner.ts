@@ -75,8 +75,12 @@ export interface WorkerProvisionerOptions {
    * @default `$WORKER_CATALOG_URL` when set
    */
   catalog?: CatalogLike | CatalogClientOptionsLike | string;
-  /** Sandbox for inspecting and building PKGBUILDs (see `@rbee/pkgbuild-executor`). @default 'auto' */
-  sandbox?: SandboxMode;
+  /**
+   * Sandbox for inspecting and building PKGBUILDs (see `@rbee/pkgbuild-executor`): `auto`
+   * (bubblewrap when it works), `bwrap` (required), `none`; `true`/`false` mean `auto`/`none`.
+   * @default 'auto'
+   */
+  sandbox?: SandboxMode | boolean;
   /** Whether build functions may use the network. @default the executor's default */
   network?: boolean;
   /** Target architecture (`CARCH`). @default this machine's (`x86_64`, `aarch64`) */
@@ -243,12 +247,16 @@ function declaredVersion(pkgbuild: Pkgbuild): string | undefined {
 }
 
 /** Local files the PKGBUILD names (plain file names in `source`/`source_<carch>`, install, changelog). */
-function localFiles(pkgbuild: Pkgbuild, carch: string): { sources: string[]; extras: string[] } {
+function localFiles(pkgbuild: Pkgbuild, carch: string): { sources: string[]; extras: string[]; remote: string[] } {
   const sources: string[] = [];
+  const remote: string[] = [];
   for (const raw of [...arrayVar(pkgbuild, 'source'), ...arrayVar(pkgbuild, `source_${carch}`)]) {
     const sep = raw.indexOf('::');
     const url = sep >= 0 ? raw.slice(sep + 2) : raw;
-    if (url.includes('://') || url.includes('lp:')) continue;
+    if (url.includes('://') || url.includes('lp:')) {
+      remote.push(url);
+      continue;
+    }
     const name = sep >= 0 ? raw.slice(0, sep) : raw.slice(raw.lastIndexOf('/') + 1);
     if (name) sources.push(name);
   }
@@ -257,7 +265,7 @@ function localFiles(pkgbuild: Pkgbuild, carch: string): { sources: string[]; ext
     const v = scalar(pkgbuild, key);
     if (v) extras.push(v);
   }
-  return { sources: [...new Set(sources)], extras: [...new Set(extras)] };
+  return { sources: [...new Set(sources)], extras: [...new Set(extras)], remote };
 }
 
 function functionNames(pkgbuild: Pkgbuild): Set<string> {
@@ -318,6 +326,7 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
   private readonly carch: string;
   private readonly platform: WorkerPlatform;
   private readonly now: () => number;
+  private readonly sandbox: SandboxMode;
   private catalogPromise: Promise<CatalogLike> | undefined;
   private stagesPromise: Promise<Stages> | undefined;
   private sweepPromise: Promise<void> | undefined;
@@ -330,6 +339,8 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
     this.carch = options.carch ?? hostArch();
     this.platform = options.platform ?? hostPlatform();
     this.now = options.now ?? Date.now;
+    const sb = options.sandbox;
+    this.sandbox = sb === undefined || sb === true ? 'auto' : sb === false ? 'none' : sb;
   }
 
   /**
@@ -553,9 +564,9 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
       const shared = new SharedJob(new JobReporter(jobId, this.now));
       job = shared;
       this.inflight.set(key, shared);
-      // the first caller's listener must see the very first event
-      const attached = shared.attach(opts.onEvent, opts.signal);
+      // runJob emits nothing before a microtask turn: the first caller's listener sees every event
       shared.promise = this.runJob(request, shared.reporter, shared.controller.signal);
+      const attached = shared.attach(opts.onEvent, opts.signal);
       void shared.promise.then(
         () => this.inflight.delete(key),
         () => this.inflight.delete(key),
@@ -726,7 +737,7 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
       if (!input.parsed.isStatic) {
         const inspected = await stages.inspectPkgbuild(pkgbuildPath, {
           carch: this.carch,
-          sandbox: this.options.sandbox ?? 'auto',
+          sandbox: this.sandbox,
           signal,
         });
         pkgbuild = inspected.pkgbuild;
@@ -793,22 +804,35 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
       if (request.kind === 'catalog' && input.baseUrl !== undefined) {
         for (const name of local.sources) await this.downloadLocal(input.baseUrl, name, startdir, ctx, true);
       }
+      // VCS sources are extracted with their download (a second pass would update the mirror again)
+      const hasVcs = localFiles(pkgbuild, this.carch).remote.some((u) => /^(git|hg|svn|bzr|fossil)(\+|:)/.test(u));
+      const common = { pkgbuild, carch: this.carch, startdir, srcdest: this.layout.sourcesDir, srcdir: dirs.srcdir, signal };
       const fetched = await stages.fetchSources({
-        pkgbuild,
-        carch: this.carch,
-        startdir,
-        srcdest: this.layout.sourcesDir,
-        srcdir: dirs.srcdir,
-        signal,
+        ...common,
+        extract: hasVcs,
         onProgress: (p) => {
+          if (local.sources.includes(p.label)) return; // reported while it came from the catalog
           if (p.phase === 'cached') reporter.progress('fetch', 'bytes', p.label, p.done, p.done);
           else reporter.progress('fetch', 'bytes', p.label, p.done, p.phase === 'done' ? p.done : p.total);
         },
       });
       reporter.phaseDone('fetch');
-      const cached = fetched.filter((f) => f.fromCache).length;
-      reporter.phaseSkipped('verify', `checksums verified while downloading (${fetched.length} source${fetched.length === 1 ? '' : 's'}, ${cached} from cache)`);
-      reporter.phaseSkipped('extract', 'archives extracted by the fetcher into srcdir');
+      ctx.phase = 'verify';
+      reporter.phaseStart('verify');
+      // the fetcher hashed every file while it streamed (or from the cache) and compared it
+      const checked = fetched.filter((f) => Object.keys((f.checksums as Record<string, unknown> | undefined) ?? {}).length > 0).length;
+      reporter.progress('verify', 'items', 'checksums', checked, checked);
+      reporter.phaseDone('verify');
+      throwIfAborted(signal);
+      if (hasVcs) reporter.phaseSkipped('extract', 'VCS sources were checked out with their download');
+      else if (fetched.length === 0) reporter.phaseSkipped('extract', 'the PKGBUILD has no sources');
+      else {
+        ctx.phase = 'extract';
+        reporter.phaseStart('extract');
+        // everything is in the cache and verified now: link into srcdir and unpack, no transfer, no re-hash
+        await stages.fetchSources({ ...common, verify: false, extract: true });
+        reporter.phaseDone('extract');
+      }
       throwIfAborted(signal);
 
       // 5. build: prepare → pkgver → build → check → package
@@ -819,13 +843,22 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
         if (!present.has(fn)) reporter.phaseSkipped(fn, `the PKGBUILD has no ${fn}() function`);
         else if (fn === 'check' && skipCheck) reporter.phaseSkipped(fn, 'check() skipped (skipCheck)');
       }
-      let openPhase: ProvisionPhase | undefined;
-      const enter = (phase: ProvisionPhase): void => {
-        if (openPhase === phase) return;
-        if (openPhase) reporter.phaseDone(openPhase);
-        openPhase = phase;
+      // the executor runs every step in one bash session (pkgver() feeds the later ones); phases
+      // open as output arrives from their function, and silent ones are reported in order
+      const order: ProvisionPhase[] = (['prepare', 'pkgver', 'build', 'check', 'package'] as const).filter(
+        (f) => (f === 'package' || present.has(f)) && !(f === 'check' && skipCheck),
+      );
+      let openIdx = -1;
+      const advanceTo = (phase: ProvisionPhase): void => {
+        const idx = order.indexOf(phase);
+        if (idx <= openIdx) return;
+        for (let i = Math.max(openIdx, 0); i <= idx; i++) {
+          const p = order[i] as ProvisionPhase;
+          if (i > openIdx) reporter.phaseStart(p);
+          if (i < idx) reporter.phaseDone(p);
+        }
+        openIdx = idx;
         ctx.phase = phase;
-        reporter.phaseStart(phase);
       };
       const run = await stages.runPkgbuild({
         pkgbuildPath,
@@ -833,25 +866,33 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
         srcdir: dirs.srcdir,
         pkgdir: dirs.pkgdir,
         skipCheck,
-        ...(this.options.buildEnv ? { env: this.options.buildEnv } : {}),
-        sandbox: this.options.sandbox ?? 'auto',
+        // CARCH is also passed in the environment: an executor build that sets only the shell
+        // variable for some steps still gives the functions the right value
+        env: { CARCH: this.carch, ...this.options.buildEnv },
+        sandbox: this.sandbox,
         ...(this.options.network === undefined ? {} : { network: this.options.network }),
         carch: this.carch,
         signal,
         logFile: dirs.logFile,
+        onWarning: (message) => reporter.warn('W_BUILD', message),
         onLine: (l) => {
+          if (l.function === null || l.function === undefined) {
+            reporter.emit({ type: 'log', phase: order[Math.max(openIdx, 0)] ?? 'prepare', stream: l.stream, line: l.line });
+            return;
+          }
           const phase = phaseOfFunction(l.function);
-          enter(phase);
+          advanceTo(phase);
           reporter.emit({ type: 'log', phase, stream: l.stream, line: l.line });
         },
       });
-      if (openPhase) reporter.phaseDone(openPhase);
+      advanceTo('package');
+      reporter.phaseDone('package');
       throwIfAborted(signal);
 
       // 6. install: find the executable, record, publish with one rename
       ctx.phase = 'install';
       reporter.phaseStart('install');
-      const worker = await this.install(pkgbuild, run.pkgver, dirs, ctx, {
+      const worker = await this.install(pkgbuild, run, dirs, ctx, {
         request,
         resolved: input.resolved,
         workerType: input.workerType,
@@ -876,21 +917,21 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
 
   private async install(
     pkgbuild: Pkgbuild,
-    builtPkgver: string | undefined,
+    run: { pkgver: string; pkgrel?: string; epoch?: string; pkgdirs?: Record<string, string> },
     dirs: JobDirs,
     ctx: JobContext,
     info: { request: JobRequest; resolved: ResolvedLike | undefined; workerType: WorkerType; pkgbuildSha256: string },
   ): Promise<WorkerBinary> {
     const { signal } = ctx;
     const pkgname = pkgbuild.pkgname[0] as string;
-    const pkgver = builtPkgver || scalar(pkgbuild, 'pkgver') || '0';
-    const pkgrel = scalar(pkgbuild, 'pkgrel') ?? '1';
-    const epoch = scalar(pkgbuild, 'epoch');
+    const pkgver = run.pkgver || scalar(pkgbuild, 'pkgver') || '0';
+    const pkgrel = run.pkgrel || scalar(pkgbuild, 'pkgrel') || '1';
+    const epoch = run.epoch || scalar(pkgbuild, 'epoch') || undefined;
     const version = fullVersion(pkgver, pkgrel, epoch);
     const dirName = versionDirName(version);
-    // split packages: the executor gives each package its own pkgdir; install the first one
-    let root = dirs.pkgdir;
-    if (pkgbuild.pkgname.length > 1 && existsSync(join(dirs.pkgdir, pkgname))) root = join(dirs.pkgdir, pkgname);
+    // the executor installs each package into its own directory (`<pkgdir>/<pkgname>`); the
+    // worker is the first package (split packages: the others are build by-products)
+    const root = run.pkgdirs?.[pkgname] ?? (existsSync(join(dirs.pkgdir, pkgname)) ? join(dirs.pkgdir, pkgname) : dirs.pkgdir);
     const variant = info.resolved?.variant;
     const binaryName = info.request.kind === 'directory' ? info.request.binaryName : variant?.binaryName;
     const executable = await findExecutable(root, {
@@ -1021,6 +1062,11 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
     return detectBackend({ platform: this.platform, arch: this.carch });
   }
 
+  /**
+   * Pick the variant: an explicit backend (option or `-<backend>` spec suffix) is honoured as
+   * asked; `auto` takes the detected backend's variant, else the cpu one (a GPU machine runs cpu
+   * workers too), else fails with `E_PLATFORM_INCOMPATIBLE` naming what the worker supports.
+   */
   private async resolveVariant(
     catalog: CatalogLike,
     request: Extract<JobRequest, { kind: 'catalog' }>,
@@ -1029,29 +1075,43 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
     const auto = request.backend === 'auto';
     const detected = await this.pickBackend(request.backend);
     const flavor = request.fromSource ? 'git' : undefined;
-    const attempt = (backend: WorkerType): Promise<ResolvedLike> =>
-      catalog.resolve(request.spec, {
-        platform: this.platform,
-        arch: this.carch,
-        backend,
-        ...(flavor ? { flavor } : {}),
-        signal: ctx.signal,
-      });
+    const attempt = async (backend: WorkerType | undefined): Promise<ResolvedLike> => {
+      try {
+        return await catalog.resolve(request.spec, {
+          platform: this.platform,
+          arch: this.carch,
+          ...(backend === undefined ? {} : { backend }),
+          ...(flavor ? { flavor } : {}),
+          signal: ctx.signal,
+        });
+      } catch (e) {
+        throw codeOf(e) === 'E_NO_COMPATIBLE_VARIANT' ? this.incompatible(request, e, detected) : e;
+      }
+    };
     let resolved: ResolvedLike;
-    let workerType = detected;
-    try {
-      resolved = await attempt(detected);
-    } catch (e) {
-      if (codeOf(e) !== 'E_NO_COMPATIBLE_VARIANT') throw e;
-      if (auto && detected !== 'cpu') {
+    if (!auto) resolved = await attempt(detected);
+    else {
+      resolved = await attempt(undefined);
+      const specId = request.spec.split('@')[0];
+      const explicit = resolved.worker.id !== specId; // `<id>-<backend>` named the backend
+      if (!explicit && resolved.variant.backend !== detected) {
+        const candidates: WorkerType[] = detected === 'cpu' ? ['cpu'] : [detected, 'cpu'];
+        const offered = new Set((resolved.worker.variants ?? []).map((v) => v.backend));
+        const choice = candidates.find((c) => offered.has(c));
+        if (choice === undefined) throw this.incompatible(request, { available: resolved.worker.variants ?? [] }, detected);
         try {
-          resolved = await attempt('cpu');
-          workerType = 'cpu';
-          ctx.reporter.warn('W_BACKEND_FALLBACK', `${request.spec} has no ${detected} variant for ${this.platform}/${this.carch}: installing the cpu variant`);
-        } catch (e2) {
-          throw this.incompatible(request, e2, detected);
+          resolved = await attempt(choice);
+        } catch (e) {
+          if (ProvisionError.isInstance(e) && choice !== 'cpu' && offered.has('cpu')) resolved = await attempt('cpu');
+          else throw e;
         }
-      } else throw this.incompatible(request, e, detected);
+        if (resolved.variant.backend !== detected) {
+          ctx.reporter.warn(
+            'W_BACKEND_FALLBACK',
+            `${request.spec} has no ${detected} variant for ${this.platform}/${this.carch}: installing its ${resolved.variant.backend} variant`,
+          );
+        }
+      }
     }
     const v = resolved.variant;
     if (!v.platforms.includes(this.platform) || !v.architectures.includes(this.carch)) {
@@ -1061,7 +1121,7 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
         { hint: 'Install it on a machine it supports, or pick another worker.', details: { supports: [v], machine: this.machine() } },
       );
     }
-    if (['cpu', 'cuda', 'metal', 'rocm'].includes(v.backend)) workerType = v.backend as WorkerType;
+    const workerType = ['cpu', 'cuda', 'metal', 'rocm'].includes(v.backend) ? (v.backend as WorkerType) : detected;
     return { resolved, workerType };
   }
 
@@ -1074,20 +1134,19 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
     const list = Array.isArray(available) ? (available as CatalogVariantLike[]) : [];
     const fitsMachine = (v: CatalogVariantLike): boolean =>
       Array.isArray(v.platforms) && v.platforms.includes(this.platform) && Array.isArray(v.architectures) && v.architectures.includes(this.carch);
-    const fitsBackend = (v: CatalogVariantLike): boolean => request.backend === 'auto' || v.backend === backend;
-    // the machine would do, only the flavor (from source) is missing: keep the catalog's own error
-    if (list.some((v) => fitsMachine(v) && fitsBackend(v))) return e;
+    const usable = (v: CatalogVariantLike): boolean => v.backend === backend || v.backend === 'cpu';
+    // the machine would do, only the flavor (from source) or the version is missing: keep the catalog's error
+    if (list.some((v) => fitsMachine(v) && usable(v)) && (e as { code?: unknown }).code !== undefined) return e;
     const offers = list.length
       ? list.map((v) => `${v.backend} on ${(v.platforms ?? []).join('/')} ${(v.architectures ?? []).join('/')}`).join('; ')
       : 'nothing';
-    const wanted = request.backend === 'auto' ? '' : ` with backend ${request.backend}`;
     return new ProvisionError(
       'E_PLATFORM_INCOMPATIBLE',
-      `${request.spec} has no variant for this machine (${this.platform}/${this.carch}${wanted}): it supports ${offers}`,
+      `${request.spec} cannot run on this machine (${this.platform}/${this.carch}, backend ${backend}): it supports ${offers}`,
       {
         cause: e,
         hint: request.backend === 'auto' ? 'Install it on a machine it supports, or pick another worker.' : 'Try another backend (or auto), or another machine.',
-        details: { supports: list, machine: this.machine() },
+        details: { supports: list, machine: { ...this.machine(), backend } },
       },
     );
   }

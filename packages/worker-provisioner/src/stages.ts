@@ -63,7 +63,8 @@ export interface CatalogLike {
 export interface BuildLine {
   stream: 'stdout' | 'stderr';
   line: string;
-  function?: string;
+  /** The function that printed it; null/absent before the first one. */
+  function?: string | null;
 }
 
 /** The pipeline functions of the parser, executor and fetcher the provisioner calls. */
@@ -81,6 +82,8 @@ export interface Stages {
     srcdest: string;
     srcdir: string;
     signal?: AbortSignal;
+    verify?: boolean;
+    extract?: boolean;
     onProgress?: (p: FetchProgressLike) => void;
   }): Promise<FetchResultLike[]>;
   runPkgbuild(opts: {
@@ -95,9 +98,17 @@ export interface Stages {
     network?: boolean;
     signal?: AbortSignal;
     onLine?: (line: BuildLine) => void;
+    onWarning?: (message: string) => void;
     logFile?: string;
     carch?: string;
-  }): Promise<{ pkgver: string; durations: Record<string, number>; logFile?: string }>;
+  }): Promise<{
+    pkgver: string;
+    pkgrel?: string;
+    epoch?: string;
+    durations: Record<string, number>;
+    pkgdirs?: Record<string, string>;
+    logFile?: string | undefined;
+  }>;
 }
 
 /** Sandbox mode of the executor. */
@@ -134,8 +145,16 @@ export function loadStages(): Promise<Stages> {
     const e = executor as Pick<Stages, 'inspectPkgbuild' | 'runPkgbuild'>;
     const f = fetcher as Pick<Stages, 'fetchSources'>;
     return {
-      parsePkgbuild: p.parsePkgbuild,
-      lintPkgbuild: p.lintPkgbuild,
+      // a parser build without the static evaluator: everything goes through bash (inspect)
+      parsePkgbuild:
+        typeof p.parsePkgbuild === 'function'
+          ? p.parsePkgbuild
+          : (_text, opts) => ({
+              pkgbuild: { pkgbase: '', pkgname: [], vars: {}, packages: [], functions: [], unknown: ['pkgname'], carch: opts.carch },
+              diagnostics: [],
+              isStatic: false,
+            }),
+      lintPkgbuild: typeof p.lintPkgbuild === 'function' ? p.lintPkgbuild : () => [],
       inspectPkgbuild: e.inspectPkgbuild,
       runPkgbuild: e.runPkgbuild,
       fetchSources: f.fetchSources,
