@@ -119,6 +119,12 @@ function header(headers: Record<string, string | string[] | undefined>, name: st
   return Array.isArray(v) ? v[0] : v;
 }
 
+/** Drops a response body without reading it (undici reports the abort as an 'error' event). */
+function discard(body: Readable): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
 interface OpenedResponse {
   status: number;
   url: string;
@@ -297,7 +303,7 @@ export async function httpGetText(settings: TransportSettings, url: URL, opts: H
       }
       return { status: 200, url: res.url, body: Buffer.concat(chunks, size), etag: header(res.headers, 'etag') };
     } finally {
-      if (!res.body.destroyed && !res.body.readableEnded) res.body.destroy();
+      if (!res.body.destroyed && !res.body.readableEnded) discard(res.body);
     }
   });
 }
@@ -317,20 +323,20 @@ export async function httpGetStream(
     try {
       classifyStatus(res);
     } catch (e) {
-      res.body.destroy();
+      discard(res.body);
       throw e;
     }
     if (res.status === 404 || res.status === 410) {
-      res.body.destroy();
+      discard(res.body);
       return { notFound: true as const, url: shown };
     }
     if (res.status !== 200) {
-      res.body.destroy();
+      discard(res.body);
       throw new CatalogError('E_CATALOG_RESPONSE', `${shown} answered HTTP ${res.status}, expected 200`, { url: shown, status: res.status });
     }
     const declared = Number(header(res.headers, 'content-length'));
     if (Number.isFinite(declared) && declared > opts.maxBytes) {
-      res.body.destroy();
+      discard(res.body);
       throw tooLarge(shown, opts.maxBytes);
     }
     let seen = 0;
