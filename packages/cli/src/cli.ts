@@ -1,8 +1,18 @@
 #!/usr/bin/env node
-import { run } from './run.js';
-
 // The `rbee-worker` binary. Everything lives in run(); this file only wires it to the process.
-const code = await run(process.argv.slice(2), { handleSignals: true });
+
+declare const __RBEE_CLI_VERSION__: string;
+
+const argv = process.argv.slice(2);
+let code: number;
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+  // The one command scripts call in a loop: answer it without loading the command tree.
+  process.stdout.write(`${__RBEE_CLI_VERSION__}\n`);
+  code = 0;
+} else {
+  const { run } = await import('./run.js');
+  code = await run(argv, { handleSignals: true });
+}
 // Writes to TTYs, files and pipes are synchronous on Linux; wait for them anyway before leaving,
 // so nothing (keep-alive sockets, timers) can hold the process open after the command is done.
 process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));

@@ -27,8 +27,8 @@ function sourceLine(text: string, starts: readonly number[], line: number): stri
  *
  * ```text
  * PKGBUILD:3:8: error lint_pkgver pkgver is not allowed to contain hyphens
- *     3 | pkgver=1.0-1
- *       |        ^~~~~
+ *    3 | pkgver=1.0-1
+ *      |        ^~~~~
  * ```
  *
  * The caret marks the start of the range, tildes the rest of it on that line. Tabs in the source
@@ -47,7 +47,7 @@ export function formatDiagnostic(file: string, text: string | undefined, d: Diag
   const starts = lineStarts(text);
   const src = sourceLine(text, starts, line);
   if (src === undefined) return head;
-  const gutter = String(line).length + 4;
+  const gutter = Math.max(3, String(line).length);
   const startCol = Math.max(1, Math.min(column, src.length + 1));
   let endCol: number;
   if (d.range.end.line === line) endCol = Math.max(startCol + 1, Math.min(d.range.end.column, src.length + 1));
@@ -57,8 +57,8 @@ export function formatDiagnostic(file: string, text: string | undefined, d: Diag
   const color = d.severity === 'error' ? c.red : d.severity === 'warning' ? c.yellow : c.cyan;
   return [
     head,
-    `${c.dim(`${String(line).padStart(gutter - 1)} |`)} ${src}`,
-    `${c.dim(`${' '.repeat(gutter - 1)} |`)} ${pad}${color(marker)}`,
+    `${c.dim(` ${String(line).padStart(gutter)} |`)} ${src}`,
+    `${c.dim(` ${' '.repeat(gutter)} |`)} ${pad}${color(marker)}`,
   ].join('\n');
 }
 

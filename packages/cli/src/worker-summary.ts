@@ -19,7 +19,7 @@ export interface WorkerSummary {
 
 /** Picks the printable fields out of a `WorkerBinary`. */
 export function summarizeWorker(worker: WorkerBinary): WorkerSummary {
-  const w = worker as Record<string, unknown>;
+  const w = worker as unknown as Record<string, unknown>;
   return {
     id: str(w, 'id', 'pkgname', 'name') ?? '?',
     version: str(w, 'version', 'fullver', 'pkgver'),

@@ -32,8 +32,8 @@ export async function catalogServeCommand(ctx: CommandContext, dir: string, opts
     throw new CliError('E_USAGE', `--port ${opts.port}: not a port number (0-65535)`, { exitCode: ExitCode.Usage });
   }
   const { createCatalogServer } = await import('@rbee/catalog-client/server');
-  const server = await createCatalogServer({ dir: resolve(ctx.io.cwd, dir) });
-  const url = await server.listen({ port, host: opts.host });
+  const server = createCatalogServer({ dir: resolve(ctx.io.cwd, dir) });
+  const url = await server.listen(port, opts.host);
   ctx.io.stdout.write(`${ctx.globals.json ? JSON.stringify({ url, dir: resolve(ctx.io.cwd, dir) }) : `serving ${dir} at ${url}`}\n`);
   ctx.io.stderr.write(ctx.err.dim('press Ctrl-C to stop\n'));
   await new Promise<void>((done) => {

@@ -91,6 +91,6 @@ export async function removeCommand(ctx: CommandContext, id: string, opts: { ver
     ctx.io.stdout.write(`${JSON.stringify({ id, removed }, null, 2)}\n`);
     return ExitCode.Ok;
   }
-  ctx.io.stdout.write(`${ctx.out.green('✔')} removed ${ctx.out.bold(id)}${opts.version ? ` ${opts.version}` : ''}\n`);
+  for (const w of removed) ctx.io.stdout.write(`${ctx.out.green('✔')} removed ${ctx.out.bold(w.id)} ${w.version} ${ctx.out.dim(`(${w.installDir})`)}\n`);
   return ExitCode.Ok;
 }
