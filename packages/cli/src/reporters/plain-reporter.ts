@@ -49,7 +49,8 @@ export class PlainReporter implements Reporter {
         if (e.status === 'start') this.#line(`${c.green('==>')} ${e.phase}`);
         else if (e.status === 'done') this.#line(`  ${c.blue('->')} ${e.phase} done${e.durationMs !== undefined ? ` (${formatDuration(e.durationMs)})` : ''}`);
         else if (e.status === 'skipped') this.#line(`  ${c.blue('->')} ${e.phase} skipped${e.reason ? `: ${sanitizeLine(e.reason)}` : ''}`);
-        else this.#line(`  ${c.red('->')} ${e.phase} failed${e.reason ? `: ${sanitizeLine(e.reason)}` : ''}`);
+        // the reason is the error's message, printed in full by finish()
+        else this.#line(`  ${c.red('->')} ${e.phase} failed`);
         break;
       case 'progress': {
         const key = `${e.phase}\u0000${e.label ?? ''}`;

@@ -1,0 +1,69 @@
+// The command tree itself: version, help, usage errors → exit 2.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, cleanup, pkgDir, runCli, tempDir } from './cli-harness.js';
+
+beforeAll(assertBuilt);
+
+describe('rbee-worker (command tree)', () => {
+  it('--version prints the package version on stdout and exits 0', async () => {
+    const { version } = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = await runCli([flag]);
+      expect(r).toMatchObject({ code: 0, stdout: `${version}\n`, stderr: '' });
+    }
+  });
+
+  it('--help lists every command of the contract, on stdout, exit 0', async () => {
+    const r = await runCli(['--help']);
+    expect(r.code).toBe(0);
+    for (const cmd of ['install', 'list|ls', 'info', 'remove|rm', 'catalog', 'build', 'pkgbuild']) expect(r.stdout).toContain(cmd);
+    expect(r.stdout).toContain('Exit codes: 0 ok, 1 failure, 2 usage error, 130 cancelled');
+  });
+
+  it.each([
+    [['install', '--help'], ['--backend <backend>', '--from-source', '--force', '--no-sandbox', '--catalog <url|dir>', '--home <dir>', '--json']],
+    [['catalog', 'serve', '--help'], ['--port <port>', '--host <host>', '(default: "8787")', '(default: "127.0.0.1")']],
+    [['pkgbuild', 'srcinfo', '--help'], ['--eval', '--carch <arch>']],
+    [['pkgbuild', 'lint', '--help'], ['<file...>', '--json']],
+    [['remove', '--help'], ['--version <version>']],
+  ])('%j shows its options', async (args, expected) => {
+    const r = await runCli(args);
+    expect(r.code).toBe(0);
+    for (const e of expected) expect(r.stdout).toContain(e);
+  });
+
+  it.each([
+    [['instal', 'x'], "unknown command 'instal'"],
+    [['install'], "missing required argument 'id[@version]'"],
+    [['install', 'x', '--backend', 'tpu'], "argument 'tpu' is invalid"],
+    [['list', '--frobnicate'], "unknown option '--frobnicate'"],
+    [['pkgbuild', 'lint'], "missing required argument 'file'"],
+    [['catalog'], 'Usage: rbee-worker catalog'],
+    [[], 'Usage: rbee-worker'],
+  ])('usage error %j → exit 2 with a message on stderr and nothing on stdout', async (args, message) => {
+    const r = await runCli(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.stdout).toBe('');
+  });
+
+  it('a bad --port is a usage error too', async () => {
+    const r = await runCli(['catalog', 'serve', '.', '--port', 'http']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('E_USAGE --port http: not a port number');
+  });
+
+  it('a command option named like a program option belongs to the command (`rm x --version 1`)', async () => {
+    const home = tempDir('rm');
+    try {
+      const r = await runCli(['rm', 'nothing-here', '--version', '1.0', '--home', home, '--json']);
+      expect(r.code).toBe(1);
+      expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'E_NOT_INSTALLED' } });
+      expect(r.stderr).toContain('E_NOT_INSTALLED worker nothing-here@1.0 is not installed');
+    } finally {
+      cleanup(home);
+    }
+  });
+});
