@@ -57,7 +57,7 @@ export interface CatalogClientOptionsLike {
   token?: string;
   timeoutMs?: number;
   retries?: number;
-  cacheDir?: string;
+  cacheDir?: string | false;
   offline?: boolean;
   [key: string]: unknown;
 }

@@ -103,17 +103,11 @@ export async function makePayloadArchive(outFile: string, binName: string, blobB
   }
 }
 
-/** Add one test worker (a fixture PKGBUILD dir) to a catalog dir, with placeholders filled. */
-export async function addWorker(
-  catalogDir: string,
-  fixture: string,
-  opts: { id?: string; replace?: Record<string, string>; variant?: Record<string, unknown> } = {},
-): Promise<string> {
+/** Copy a fixture PKGBUILD dir to `dest`, filling `@SHA256:<file>@` and the `replace` placeholders. */
+export async function writeFixture(dest: string, fixture: string, replace: Record<string, string> = {}): Promise<{ text: string; pkgname: string }> {
   const src = join(FIXTURES, fixture);
   let text = await readFile(join(src, 'PKGBUILD'), 'utf8');
   const pkgname = /^pkgname=(\S+)/m.exec(text)?.[1] ?? fixture;
-  const id = opts.id ?? pkgname;
-  const dest = join(catalogDir, 'workers', id, 'cpu');
   await mkdir(dest, { recursive: true });
   for (const name of await readdir(src)) {
     if (name === 'PKGBUILD') continue;
@@ -121,8 +115,20 @@ export async function addWorker(
     await writeFile(join(dest, name), data);
     text = text.replaceAll(`@SHA256:${name}@`, sha256(data));
   }
-  for (const [k, v] of Object.entries(opts.replace ?? {})) text = text.replaceAll(k, v);
+  for (const [k, v] of Object.entries(replace)) text = text.replaceAll(k, v);
   await writeFile(join(dest, 'PKGBUILD'), text);
+  return { text, pkgname };
+}
+
+/** Add one test worker (a fixture PKGBUILD dir) to a catalog dir, with placeholders filled. */
+export async function addWorker(
+  catalogDir: string,
+  fixture: string,
+  opts: { id?: string; replace?: Record<string, string>; variant?: Record<string, unknown> } = {},
+): Promise<string> {
+  const probe = await readFile(join(FIXTURES, fixture, 'PKGBUILD'), 'utf8');
+  const id = opts.id ?? /^pkgname=(\S+)/m.exec(probe)?.[1] ?? fixture;
+  const { text, pkgname } = await writeFixture(join(catalogDir, 'workers', id, 'cpu'), fixture, opts.replace);
   const worker = {
     id,
     name: id,

@@ -1,0 +1,452 @@
+/**
+ * End to end: the real reference catalog server on loopback serving a copy of the example
+ * catalog (plus the test workers of test/fixtures), a loopback file server for http sources,
+ * real bash/bwrap/fakeroot builds, a real workers home in a temp dir.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isProvisionEvent, ProvisionError, WorkerProvisioner, type ProvisionEvent, type WorkerProvisionerOptions } from '../src/index.js';
+import {
+  addWorker,
+  ensureExampleArchives,
+  makePayloadArchive,
+  pidsMatching,
+  startCatalog,
+  startFileServer,
+  tempDir,
+  writeFixture,
+  type FileServer,
+  type TestCatalog,
+} from './helpers.js';
+
+let catalog: TestCatalog;
+let files: FileServer;
+let filesDir: string;
+const homes: string[] = [];
+
+beforeAll(async () => {
+  ensureExampleArchives();
+  filesDir = await tempDir('rbee-files-');
+  files = await startFileServer(filesDir);
+  const sha = await makePayloadArchive(join(filesDir, 'payload-1.0.0.tar.gz'), 'test-http-bin', 1024 * 1024);
+  catalog = await startCatalog(async (dir) => {
+    await addWorker(dir, 'http-bin', { replace: { '@FILES@': files.url, '@SHA256@': sha } });
+    for (const f of ['fail-build', 'sleepy-build', 'bad-lint', 'no-exec', 'plain-sh']) await addWorker(dir, f);
+  });
+});
+
+afterAll(async () => {
+  await catalog?.close();
+  await files?.close();
+  await rm(filesDir, { recursive: true, force: true });
+  for (const h of homes) await rm(h, { recursive: true, force: true });
+});
+
+async function newProvisioner(extra: Partial<WorkerProvisionerOptions> = {}, home?: string, catalogUrl?: string): Promise<WorkerProvisioner> {
+  const dir = home ?? (await tempDir('rbee-home-'));
+  if (!home) homes.push(dir);
+  return new WorkerProvisioner({
+    home: dir,
+    catalog: { url: catalogUrl ?? catalog.url, cacheDir: false },
+    detectBackend: () => 'cpu',
+    ...extra,
+  });
+}
+
+/** Run `fn` collecting the events; returns them with the outcome. */
+async function collect<T>(fn: (onEvent: (e: ProvisionEvent) => void) => Promise<T>): Promise<{ events: ProvisionEvent[]; result?: T; error?: unknown }> {
+  const events: ProvisionEvent[] = [];
+  try {
+    const result = await fn((e) => events.push(e));
+    return { events, result };
+  } catch (error) {
+    return { events, error };
+  }
+}
+
+function phases(events: ProvisionEvent[]): string[] {
+  return events.filter((e) => e.type === 'phase').map((e) => `${(e as { phase: string }).phase}:${(e as { status: string }).status}`);
+}
+
+async function buildsLeft(p: WorkerProvisioner): Promise<string[]> {
+  return readdir(join(p.home, 'builds')).catch(() => []);
+}
+
+function expectWellFormed(events: ProvisionEvent[]): void {
+  expect(events.length).toBeGreaterThan(0);
+  expect(events.every(isProvisionEvent)).toBe(true);
+  expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+  expect(new Set(events.map((e) => e.jobId)).size).toBe(1);
+  const terminal = events.filter((e) => e.type === 'done' || e.type === 'error');
+  expect(terminal).toHaveLength(1);
+  expect(events.at(-1)).toBe(terminal[0]);
+  // JSON round trip: nothing but plain data
+  expect(JSON.parse(JSON.stringify(events))).toEqual(events);
+}
+
+describe('provision from the example catalog', () => {
+  it('installs the prebuilt worker: events, layout, manifest, executable; then the fast path', async () => {
+    const p = await newProvisioner();
+    const { events, result, error } = await collect((onEvent) => p.provision('demo-worker-rbee-bin', { onEvent, jobId: 'job-bin-1' }));
+    expect(error).toBeUndefined();
+    expectWellFormed(events);
+    expect(phases(events)).toEqual([
+      'resolve:start', 'resolve:done', 'fetch:start', 'fetch:done', 'verify:start', 'verify:done', 'extract:start', 'extract:done',
+      'prepare:skipped', 'pkgver:skipped', 'build:skipped', 'check:skipped', 'package:start', 'package:done', 'install:start', 'install:done',
+    ]);
+    const w = result!;
+    expect(events.at(-1)).toMatchObject({ type: 'done', worker: w, jobId: 'job-bin-1' });
+    expect(w).toMatchObject({
+      id: 'demo-worker-rbee-bin', workerType: 'cpu', platform: 'linux', status: 'installed', version: '0.1.0-1',
+      supportedFormats: ['gguf'], maxContextLength: 4096, supportsStreaming: false, supportsBatching: false, catalogId: 'demo-worker-rbee-bin', current: true,
+    });
+    expect(w.path).toBe(join(p.home, 'workers/demo-worker-rbee-bin/0.1.0-1/usr/bin/demo-worker-rbee'));
+    expect(spawnSync(w.path, ['--version'], { encoding: 'utf8' }).stdout.trim()).toBe('demo-worker-rbee 0.1.0');
+    const manifest = JSON.parse(await readFile(join(p.home, 'workers/demo-worker-rbee-bin/0.1.0-1/.rbee-worker.json'), 'utf8'));
+    expect(manifest.files.map((f: { path: string }) => f.path)).toContain('usr/bin/demo-worker-rbee');
+    expect(manifest).toMatchObject({ pkgname: 'demo-worker-rbee-bin', catalogEntry: { id: 'demo-worker-rbee-bin' }, variant: { backend: 'cpu' } });
+    expect(manifest.pkgbuildSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(await readFile(manifest.buildLog, 'utf8')).toBeTypeOf('string');
+    expect(await buildsLeft(p)).toEqual([]);
+    expect(await p.list()).toEqual([w]);
+    expect(await p.get('demo-worker-rbee-bin')).toEqual(w);
+    expect((await p.verify('demo-worker-rbee-bin')).ok).toBe(true);
+    expect(await p.supports('demo-worker-rbee-bin')).toBe(true);
+
+    // same version again: no rebuild, the same record
+    const again = await collect((onEvent) => p.provision('demo-worker-rbee-bin', { onEvent }));
+    expect(again.result).toEqual(w);
+    expect(again.events.at(-1)).toMatchObject({ type: 'done', alreadyInstalled: true });
+    expect(phases(again.events)).toEqual(['resolve:start', 'resolve:done']);
+    // a fresh instance (a new process) takes the same fast path
+    const p2 = await newProvisioner({}, p.home);
+    const third = await collect((onEvent) => p2.provision('demo-worker-rbee-bin', { onEvent }));
+    expect(third.events.at(-1)).toMatchObject({ type: 'done', alreadyInstalled: true });
+  });
+
+  it('builds the source worker (fromSource picks the git flavor): build and check run, logs stream', async () => {
+    const p = await newProvisioner();
+    const { events, result, error } = await collect((onEvent) => p.provision('demo-worker-rbee-bin', { onEvent, fromSource: true }));
+    expect(error).toBeUndefined();
+    expectWellFormed(events);
+    expect(result).toMatchObject({ id: 'demo-worker-rbee', version: '0.1.0-1' });
+    expect(phases(events)).toEqual(expect.arrayContaining(['build:start', 'build:done', 'check:start', 'check:done', 'prepare:skipped']));
+    expect(events.some((e) => e.type === 'log' && e.phase === 'build')).toBe(true);
+    expect(spawnSync(result!.path, ['--version'], { encoding: 'utf8' }).stdout.trim()).toBe('demo-worker-rbee 0.1.0');
+  });
+
+  it('installs the worker whose PKGBUILD needs bash at the top level (inspected in the sandbox)', async () => {
+    const p = await newProvisioner();
+    const w = await p.provision('demo-worker-rbee-dyn');
+    expect(w).toMatchObject({ id: 'demo-worker-rbee-dyn', version: '0.1.0-1', status: 'installed' });
+    expect(spawnSync(w.path, ['--version'], { encoding: 'utf8' }).stdout.trim()).toBe('demo-worker-rbee 0.1.0');
+  });
+});
+
+describe('bad inputs', () => {
+  it('unknown worker: E_WORKER_NOT_FOUND, also as the error event', async () => {
+    const p = await newProvisioner();
+    const { events, error } = await collect((onEvent) => p.provision('no-such-worker', { onEvent }));
+    expect(ProvisionError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({ code: 'E_WORKER_NOT_FOUND' });
+    expectWellFormed(events);
+    expect(events.at(-1)).toMatchObject({ type: 'error', error: { code: 'E_WORKER_NOT_FOUND' } });
+    expect(await p.supports('no-such-worker')).toBe(false);
+    expect(await buildsLeft(p)).toEqual([]);
+  });
+
+  it('incompatible platform: E_PLATFORM_INCOMPATIBLE says what the worker supports and what this machine is', async () => {
+    const p = await newProvisioner();
+    const gpu = await collect((onEvent) => p.provision('demo-worker-rbee-gpu', { onEvent }));
+    expect(gpu.error).toMatchObject({ code: 'E_PLATFORM_INCOMPATIBLE' });
+    const msg = (gpu.error as Error).message;
+    expect(msg).toContain('cuda');
+    expect(msg).toContain('metal');
+    expect(msg).toMatch(/linux\/x86_64|linux\/aarch64/);
+    expect(gpu.events.at(-1)).toMatchObject({ type: 'error', error: { code: 'E_PLATFORM_INCOMPATIBLE' } });
+    const win = await newProvisioner({ platform: 'windows' });
+    await expect(win.provision('demo-worker-rbee-bin')).rejects.toMatchObject({ code: 'E_PLATFORM_INCOMPATIBLE', message: expect.stringContaining('windows') });
+    expect(await win.supports('demo-worker-rbee-bin')).toBe(false);
+  });
+
+  it('PKGBUILD lint errors stop the install before anything runs: E_PKGBUILD_INVALID with the diagnostics', async () => {
+    const p = await newProvisioner();
+    const { events, error } = await collect((onEvent) => p.provision('test-bad-lint', { onEvent }));
+    expect(error).toMatchObject({ code: 'E_PKGBUILD_INVALID' });
+    const diags = (error as ProvisionError).details?.diagnostics as { code: string; range: { start: { line: number } } }[];
+    expect(diags.map((d) => d.code)).toContain('lint_pkgver');
+    expect(phases(events)).not.toContain('fetch:start');
+    expect(await p.list()).toEqual([]);
+  });
+
+  it('checksum mismatch (broken checksum in a copy of the example catalog): E_CHECKSUM_MISMATCH, nothing installed', async () => {
+    const broken = await startCatalog(async (dir) => {
+      const f = join(dir, 'workers/demo-worker-rbee-bin/cpu/PKGBUILD');
+      const text = await readFile(f, 'utf8');
+      await writeFile(f, text.replace(/sha256sums_x86_64=\('[0-9a-f]+'\)/, `sha256sums_x86_64=('${'0'.repeat(64)}')`).replace(/sha256sums_aarch64=\('[0-9a-f]+'\)/, `sha256sums_aarch64=('${'0'.repeat(64)}')`));
+    });
+    try {
+      const p = await newProvisioner({}, undefined, broken.url);
+      const { events, error } = await collect((onEvent) => p.provision('demo-worker-rbee-bin', { onEvent }));
+      expect(error).toMatchObject({ code: 'E_CHECKSUM_MISMATCH' });
+      expect((error as ProvisionError).hint).toMatch(/corrupt|stale/);
+      expect(events.at(-1)).toMatchObject({ type: 'error', error: { code: 'E_CHECKSUM_MISMATCH' } });
+      expect(await p.list()).toEqual([]);
+    } finally {
+      await broken.close();
+    }
+  });
+
+  it('build failure: E_FUNCTION_FAILED with the log tail and the kept log file', async () => {
+    const p = await newProvisioner();
+    const { events, error } = await collect((onEvent) => p.provision('test-fail-build', { onEvent, jobId: 'failing-job' }));
+    expect(error).toMatchObject({ code: 'E_FUNCTION_FAILED', jobId: 'failing-job' });
+    const e = error as ProvisionError;
+    expect(e.logTail?.join('\n')).toContain('error: part 2 does not compile');
+    expect(e.logFile).toBe(join(p.home, 'builds/failing-job/log'));
+    expect(await readFile(e.logFile!, 'utf8')).toContain('compiling part 1');
+    expect(e.hint).toContain(e.logFile!);
+    expect(events.at(-1)).toMatchObject({ type: 'error', error: { code: 'E_FUNCTION_FAILED', logFile: e.logFile, logTail: e.logTail } });
+    expect(phases(events)).toContain('build:failed');
+    expect(await buildsLeft(p)).toEqual(['failing-job']);
+    expect(await p.list()).toEqual([]);
+  });
+
+  it('a package without an executable: E_NO_EXECUTABLE', async () => {
+    const p = await newProvisioner();
+    await expect(p.provision('test-no-exec')).rejects.toMatchObject({ code: 'E_NO_EXECUTABLE' });
+    expect(await p.list()).toEqual([]);
+  });
+});
+
+describe('cancellation', () => {
+  it('during the download: AbortError, staging removed, nothing installed', async () => {
+    const p = await newProvisioner();
+    const ac = new AbortController();
+    files.stallAfterBytes = 64 * 1024;
+    const requestsBefore = files.requests.length;
+    try {
+      const { events, error } = await collect((onEvent) =>
+        p.provision('test-http-bin', {
+          signal: ac.signal,
+          onEvent: (e) => {
+            onEvent(e);
+            // the download has started and the server stalls after 64 KiB: cancel it mid-body
+            if (e.type === 'progress' && e.phase === 'fetch') setTimeout(() => ac.abort(), 200);
+          },
+        }),
+      );
+      expect(error).toMatchObject({ name: 'AbortError' });
+      expect(files.requests.length).toBe(requestsBefore + 1);
+      expect(events.at(-1)).toMatchObject({ type: 'error', error: { code: 'ABORT_ERR' } });
+      expect(phases(events)).toContain('fetch:failed');
+    } finally {
+      files.stallAfterBytes = undefined;
+    }
+    expect(await buildsLeft(p)).toEqual([]);
+    expect(await p.list()).toEqual([]);
+  });
+
+  it('during the build: AbortError, no build process survives, the previous version untouched', async () => {
+    const p = await newProvisioner();
+    const before = await p.provision('test-sleepy-build');
+    const slow = await newProvisioner({ buildEnv: { RBEE_TEST_SLOW: '977' } }, p.home);
+    const ac = new AbortController();
+    const { error } = await collect(() =>
+      slow.provision('test-sleepy-build', {
+        force: true,
+        signal: ac.signal,
+        onEvent: (e) => {
+          if (e.type === 'log' && e.line === 'build started') setTimeout(() => ac.abort(), 100);
+        },
+      }),
+    );
+    expect(error).toMatchObject({ name: 'AbortError' });
+    expect(pidsMatching('sleep 977')).toEqual([]);
+    expect(await buildsLeft(p)).toEqual([]);
+    expect(await p.list()).toEqual([before]);
+    expect((await p.verify('test-sleepy-build')).ok).toBe(true);
+  });
+
+  it('during the install: AbortError, the previous version untouched', async () => {
+    const p = await newProvisioner();
+    const before = await p.provision('test-plain-sh');
+    const ac = new AbortController();
+    const { error } = await collect(() =>
+      p.provision('test-plain-sh', {
+        force: true,
+        signal: ac.signal,
+        onEvent: (e) => {
+          if (e.type === 'phase' && e.phase === 'install' && e.status === 'start') ac.abort();
+        },
+      }),
+    );
+    expect(error).toMatchObject({ name: 'AbortError' });
+    expect(await buildsLeft(p)).toEqual([]);
+    expect(await p.list()).toEqual([before]);
+    expect((await p.verify('test-plain-sh')).ok).toBe(true);
+  });
+
+  it('provisionEvents: ends after done; breaking out cancels the job', async () => {
+    const p = await newProvisioner();
+    const seen: ProvisionEvent[] = [];
+    for await (const e of p.provisionEvents('test-plain-sh')) seen.push(e);
+    expectWellFormed(seen);
+    expect(seen.at(-1)?.type).toBe('done');
+
+    const q = await newProvisioner({ buildEnv: { RBEE_TEST_SLOW: '978' } });
+    for await (const e of q.provisionEvents('test-sleepy-build')) {
+      if (e.type === 'log' && e.line === 'build started') break;
+    }
+    expect(pidsMatching('sleep 978')).toEqual([]);
+    expect(await buildsLeft(q)).toEqual([]);
+    expect(await q.list()).toEqual([]);
+  });
+});
+
+describe('concurrency and crashes', () => {
+  it('two concurrent installs in one process share one build and get the same result', async () => {
+    const p = await newProvisioner();
+    const a: ProvisionEvent[] = [];
+    const b: ProvisionEvent[] = [];
+    const [wa, wb] = await Promise.all([
+      p.provision('test-plain-sh', { onEvent: (e) => a.push(e) }),
+      p.provision('test-plain-sh', { onEvent: (e) => b.push(e) }),
+    ]);
+    expect(wa).toEqual(wb);
+    const builds = new Set([...a, ...b].filter((e) => e.type === 'phase' && e.phase === 'build' && e.status === 'start').map((e) => `${e.jobId}:${e.seq}`));
+    expect(builds.size).toBe(1);
+    expect(spawnSync(wa.path, { encoding: 'utf8' }).stdout.trim()).toBe('test-plain-sh 2.0.0');
+  });
+
+  it('two installs in two processes: one builds, the other waits for the lock and gets the same worker', async () => {
+    const home = await tempDir('rbee-home-');
+    homes.push(home);
+    // the child imports the built package
+    const { spawn } = await import('node:child_process');
+    const child = join(import.meta.dirname, 'fixtures', 'provision-child.mjs');
+    const run = (): Promise<ProvisionEvent[]> =>
+      new Promise((resolve, reject) => {
+        const c = spawn(process.execPath, [child, JSON.stringify({ home, catalog: catalog.url, id: 'test-plain-sh' })], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        c.stdout.on('data', (d) => (out += d));
+        c.on('error', reject);
+        c.on('close', () => resolve(out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as ProvisionEvent)));
+      });
+    const [ea, eb] = await Promise.all([run(), run()]);
+    const done = [ea.at(-1), eb.at(-1)] as { type: string; worker: { path: string; addedAt: string }; alreadyInstalled?: boolean }[];
+    expect(done.map((d) => d.type)).toEqual(['done', 'done']);
+    expect(done[0]?.worker).toEqual(done[1]?.worker);
+    const builds = [...ea, ...eb].filter((e) => e.type === 'phase' && e.phase === 'build' && e.status === 'start');
+    expect(builds).toHaveLength(1);
+    expect(done.filter((d) => d.alreadyInstalled)).toHaveLength(1);
+  });
+
+  it('a stale lock (owner pid dead) is recovered', async () => {
+    const p = await newProvisioner();
+    const dead = Number(spawnSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).stdout.trim());
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(join(p.home, 'locks'), { recursive: true });
+    const { hostname } = await import('node:os');
+    await writeFile(join(p.home, 'locks/test-plain-sh.lock'), JSON.stringify({ pid: dead, token: 'gone', hostname: hostname(), since: 1 }));
+    const { events, result } = await collect((onEvent) => p.provision('test-plain-sh', { onEvent }));
+    expect(result?.status).toBe('installed');
+    expect(events.some((e) => e.type === 'warning' && e.code === 'W_STALE_LOCK')).toBe(true);
+    expect(existsSync(join(p.home, 'locks/test-plain-sh.lock'))).toBe(false);
+  });
+
+  it('an install SIGKILLed mid-build, then a fresh one: stale build dir and lock swept, install completes', async () => {
+    const home = await tempDir('rbee-home-');
+    homes.push(home);
+    const { spawn } = await import('node:child_process');
+    const child = spawn(
+      process.execPath,
+      [join(import.meta.dirname, 'fixtures', 'provision-child.mjs'), JSON.stringify({ home, catalog: catalog.url, id: 'test-sleepy-build', env: { RBEE_TEST_SLOW: '976' } })],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+        if (out.includes('"line":"build started"')) resolve();
+      });
+      child.on('close', () => reject(new Error(`child ended early: ${out}`)));
+    });
+    const closed = new Promise((r) => child.on('close', r));
+    child.kill('SIGKILL');
+    await closed;
+    // bwrap --die-with-parent takes the build down with the killed process; without bwrap the
+    // orphaned group may linger: end it by pid (it is ours)
+    for (const pid of pidsMatching('sleep 976')) process.kill(pid, 'SIGKILL');
+    expect((await readdir(join(home, 'builds'))).length).toBe(1);
+    expect(existsSync(join(home, 'locks/test-sleepy-build.lock'))).toBe(true);
+
+    const p = await newProvisioner({}, home);
+    expect(await p.list()).toEqual([]);
+    const { events, result } = await collect((onEvent) => p.provision('test-sleepy-build', { onEvent }));
+    expect(result?.status).toBe('installed');
+    expect(events.some((e) => e.type === 'warning' && e.code === 'W_STALE_LOCK')).toBe(true);
+    expect(await readdir(join(home, 'builds'))).toEqual([]);
+  });
+});
+
+describe('the installed workers', () => {
+  it('verify catches a tampered file; remove by version and entirely; E_NOT_INSTALLED after', async () => {
+    const p = await newProvisioner();
+    const w = await p.provision('test-plain-sh');
+    const { chmod } = await import('node:fs/promises');
+    await chmod(w.path, 0o755);
+    await writeFile(w.path, '#!/bin/sh\necho tampered\n');
+    const report = await p.verify('test-plain-sh');
+    expect(report).toMatchObject({ ok: false, changed: ['usr/bin/test-plain-sh'], missing: [], extra: [] });
+    await writeFile(join(w.installDir, 'usr/bin/dropped-in'), 'x');
+    expect((await p.verify('test-plain-sh')).extra).toEqual(['usr/bin/dropped-in']);
+
+    // reinstall over it (force), then remove that version
+    const fixed = await p.provision('test-plain-sh', { force: true });
+    expect((await p.verify('test-plain-sh')).ok).toBe(true);
+    expect(await p.remove('test-plain-sh', { version: '2.0.0-3' })).toEqual([fixed]);
+    expect(await p.list()).toEqual([]);
+    expect(await p.get('test-plain-sh')).toBeUndefined();
+    await expect(p.remove('test-plain-sh')).rejects.toMatchObject({ code: 'E_NOT_INSTALLED' });
+    await expect(p.verify('test-plain-sh')).rejects.toMatchObject({ code: 'E_NOT_INSTALLED' });
+
+    await p.provision('test-plain-sh');
+    await p.provision('demo-worker-rbee-bin');
+    expect((await p.list()).map((x) => x.id)).toEqual(['demo-worker-rbee-bin', 'test-plain-sh']);
+    expect((await p.remove('test-plain-sh')).map((x) => x.id)).toEqual(['test-plain-sh']);
+    expect((await p.list()).map((x) => x.id)).toEqual(['demo-worker-rbee-bin']);
+    expect(existsSync(join(p.home, 'workers/test-plain-sh'))).toBe(false);
+  });
+
+  it('a forced reinstall takes its sources from the shared cache (no new download)', async () => {
+    const p = await newProvisioner();
+    const before = files.requests.length;
+    const first = await p.provision('test-http-bin');
+    expect(files.requests.length).toBe(before + 1);
+    const { events, result } = await collect((onEvent) => p.provision('test-http-bin', { force: true, onEvent }));
+    expect(files.requests.length).toBe(before + 1);
+    expect(result?.path).toBe(first.path);
+    expect(events.at(-1)).not.toHaveProperty('alreadyInstalled');
+    expect(phases(events)).toContain('package:done');
+    expect((await p.verify('test-http-bin')).ok).toBe(true);
+  });
+
+  it('installFromDirectory builds a local PKGBUILD directory like makepkg -si (no catalog)', async () => {
+    const home = await tempDir('rbee-home-');
+    homes.push(home);
+    const dir = await tempDir('rbee-pkgdir-');
+    homes.push(dir);
+    const src = join(dir, 'plain-sh');
+    await writeFixture(src, 'plain-sh');
+    const p = new WorkerProvisioner({ home, detectBackend: () => 'cpu' });
+    const w = await p.installFromDirectory(src, { capabilities: { supportedFormats: ['gguf'] } });
+    expect(w).toMatchObject({ id: 'test-plain-sh', version: '2.0.0-3', supportedFormats: ['gguf'], maxContextLength: 0, supportsStreaming: false });
+    expect(w.catalogId).toBeUndefined();
+    expect(spawnSync(w.path, { encoding: 'utf8' }).stdout.trim()).toBe('test-plain-sh 2.0.0');
+    await expect(p.installFromDirectory(join(dir, 'nope'))).rejects.toMatchObject({ code: 'E_NO_PKGBUILD' });
+  });
+});
