@@ -511,9 +511,9 @@ export class CatalogClient {
   async #findWorker(id: string, signal: AbortSignal | undefined): Promise<Worker | undefined> {
     throwIfAborted(signal);
     if (this.#dir !== undefined) {
-      await assertCatalogDir(this.#dir);
       const file = await readWorkerFile(this.#dir, id, this.#maxJson);
       if (file !== undefined) return this.#checkId(readWorker(parseJsonBody(file.body.toString('utf8'), file.path), file.path), id, file.path);
+      await assertCatalogDir(this.#dir);
       const index = await readIndexFile(this.#dir, this.#maxJson);
       if (index === undefined) return undefined;
       return readWorkerList(parseJsonBody(index.body.toString('utf8'), index.path), index.path).find((w) => w.id === id);
@@ -577,7 +577,7 @@ export class CatalogClient {
       if (cached === undefined) {
         throw new CatalogError('E_CATALOG_RESPONSE', `${key} answered 304 Not Modified to a request without If-None-Match`, { url: key, status: 304 });
       }
-      await this.#cache?.put({ ...cached, validatedAt: now });
+      await this.#cache?.touch(cached, now);
       return { notFound: false, url: redactUrl(res.url), body: cached.body, fromCache: false };
     }
     await this.#cache?.put({ url: key, etag: res.etag, storedAt: now, validatedAt: now, body: res.body });

@@ -43,10 +43,23 @@ export function catalogPath(dir: string, url: string): string | undefined {
   return join(dir, ...out);
 }
 
+const rootRealpaths = new Map<string, string>();
+
+/** realpath of a catalog root, remembered (roots do not move while served). */
+async function rootRealpath(dir: string): Promise<string> {
+  let rd = rootRealpaths.get(dir);
+  if (rd === undefined) {
+    rd = await realpath(dir);
+    if (rootRealpaths.size > 64) rootRealpaths.clear();
+    rootRealpaths.set(dir, rd);
+  }
+  return rd;
+}
+
 /** True when the real path of `path` (symlinks resolved) is inside the real path of `dir`. */
 export async function isInside(dir: string, path: string): Promise<boolean> {
   try {
-    const [rd, rp] = await Promise.all([realpath(dir), realpath(path)]);
+    const [rd, rp] = await Promise.all([rootRealpath(dir), realpath(path)]);
     return rp === rd || rp.startsWith(rd.endsWith(sep) ? rd : rd + sep);
   } catch {
     return false;

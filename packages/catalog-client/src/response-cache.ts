@@ -36,12 +36,32 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(base, 'rbee', 'catalog');
 }
 
-/** A directory of cached answers keyed by URL (and by which token, if any, fetched them). */
+/** How stale the on-disk `validatedAt` may get before a 304 rewrites the entry. */
+const TOUCH_INTERVAL_MS = 30_000;
+
+/**
+ * A directory of cached answers keyed by URL (and by which token, if any, fetched them), with an
+ * in-memory copy of the entries this process has seen, so a revalidated (304) answer costs no
+ * disk I/O.
+ */
 export class ResponseCache {
+  readonly #memory = new Map<string, { entry: CacheEntry; persistedValidatedAt: number }>();
+
   constructor(
     readonly dir: string,
     private readonly scope: string,
   ) {}
+
+  /** Records that the catalog confirmed `entry` again (a 304); persisted at most every 30 s. */
+  async touch(entry: CacheEntry, validatedAt: number): Promise<void> {
+    const mem = this.#memory.get(entry.url);
+    const updated = { ...entry, validatedAt };
+    if (mem !== undefined && validatedAt - mem.persistedValidatedAt < TOUCH_INTERVAL_MS) {
+      mem.entry = updated;
+      return;
+    }
+    await this.put(updated);
+  }
 
   private file(url: string): string {
     const key = createHash('sha256').update(this.scope).update('\n').update(url).digest('hex');
@@ -50,6 +70,8 @@ export class ResponseCache {
 
   /** The entry for `url`, or undefined when missing or unreadable (a corrupt entry is a miss). */
   async get(url: string): Promise<CacheEntry | undefined> {
+    const mem = this.#memory.get(url);
+    if (mem !== undefined) return mem.entry;
     let raw: string;
     try {
       raw = await readFile(this.file(url), 'utf8');
@@ -59,7 +81,9 @@ export class ResponseCache {
     try {
       const f = JSON.parse(raw) as CacheFile;
       if (f.v !== 1 || f.url !== url || typeof f.body !== 'string' || typeof f.validatedAt !== 'number') return undefined;
-      return { url: f.url, etag: f.etag, storedAt: f.storedAt, validatedAt: f.validatedAt, body: Buffer.from(f.body, 'base64') };
+      const entry = { url: f.url, etag: f.etag, storedAt: f.storedAt, validatedAt: f.validatedAt, body: Buffer.from(f.body, 'base64') };
+      this.#memory.set(url, { entry, persistedValidatedAt: f.validatedAt });
+      return entry;
     } catch {
       return undefined;
     }
@@ -67,6 +91,7 @@ export class ResponseCache {
 
   /** Stores (or replaces) the entry for `entry.url`. Failures are ignored: the cache is an optimisation. */
   async put(entry: CacheEntry): Promise<void> {
+    this.#memory.set(entry.url, { entry, persistedValidatedAt: entry.validatedAt });
     const file = this.file(entry.url);
     const data: CacheFile = {
       v: 1,
