@@ -31,10 +31,14 @@ export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.P
   return env;
 }
 
-/** Runs the CLI to completion. */
-export function runCli(args: readonly string[], opts: { env?: Record<string, string | undefined>; cwd?: string } = {}): Promise<CliResult> {
+/** Runs the CLI to completion (killed after `killAfterMs`, so a hang fails the test instead of blocking it). */
+export function runCli(
+  args: readonly string[],
+  opts: { env?: Record<string, string | undefined>; cwd?: string; killAfterMs?: number } = {},
+): Promise<CliResult> {
   const child = spawnCli(args, opts);
-  return collect(child);
+  const timer = setTimeout(() => child.kill('SIGKILL'), opts.killAfterMs ?? 50_000);
+  return collect(child).finally(() => clearTimeout(timer));
 }
 
 /** Starts the CLI without waiting (for Ctrl-C tests and servers). */

@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { CliError } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
@@ -31,14 +32,31 @@ export async function catalogServeCommand(ctx: CommandContext, dir: string, opts
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new CliError('E_USAGE', `--port ${opts.port}: not a port number (0-65535)`, { exitCode: ExitCode.Usage });
   }
+  const abs = resolve(ctx.io.cwd, dir);
+  if (!isDirectory(abs)) {
+    throw new CliError('E_CATALOG_NOT_FOUND', `${dir}: no such directory`, { hint: 'give the catalog directory (the one holding workers.json or workers/)' });
+  }
+  if (!existsSync(join(abs, 'workers.json')) && !isDirectory(join(abs, 'workers'))) {
+    throw new CliError('E_NOT_A_CATALOG', `${dir} is not a catalog: it has neither workers.json nor workers/`, {
+      hint: 'see the catalog-client README for the directory layout (examples/catalog is one)',
+    });
+  }
   const { createCatalogServer } = await import('@rbee/catalog-client/server');
-  const server = createCatalogServer({ dir: resolve(ctx.io.cwd, dir) });
+  const server = createCatalogServer({ dir: abs });
   const url = await server.listen(port, opts.host);
-  ctx.io.stdout.write(`${ctx.globals.json ? JSON.stringify({ url, dir: resolve(ctx.io.cwd, dir) }) : `serving ${dir} at ${url}`}\n`);
+  ctx.io.stdout.write(`${ctx.globals.json ? JSON.stringify({ url, dir: abs }) : `serving ${dir} at ${url}`}\n`);
   ctx.io.stderr.write(ctx.err.dim('press Ctrl-C to stop\n'));
   await new Promise<void>((done) => {
     ctx.cancellable(() => done());
   });
   await server.close();
   return ExitCode.Interrupted;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
