@@ -291,6 +291,13 @@ describe('the token', () => {
     }
   });
 
+  it('does not show in util.inspect or JSON of the client', async () => {
+    const { inspect } = await import('node:util');
+    const c = client({ url: 'http://127.0.0.1:9/', token: TOKEN });
+    expect(inspect(c, { depth: 10, showHidden: true })).not.toContain(TOKEN);
+    expect(JSON.stringify(c)).not.toContain(TOKEN);
+  });
+
   it('E_TOO_MANY_REDIRECTS on a redirect loop', async () => {
     const s = await serve((_req, res) => {
       res.writeHead(302, { location: '/workers' });
