@@ -208,6 +208,26 @@ describe('timeouts, retries, unreachable catalogs and the stale cache', () => {
     }
   });
 
+  it('falls back to the cache when a body stalls past the timeout', async () => {
+    const cache = await tempDir();
+    try {
+      let stall = false;
+      const s = await serve((_req, res) => {
+        if (!stall) return json(res, { workers: [sampleWorker()] }, 200, { etag: '"a"' });
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"workers":'); // …and nothing more
+      });
+      expect((await client({ url: s.url, cacheDir: cache.dir }).listWorkers()).length).toBe(1);
+      stall = true;
+      const warnings: CatalogWarning[] = [];
+      const c = client({ url: s.url, cacheDir: cache.dir, timeoutMs: 300, onWarning: (w) => warnings.push(w) });
+      expect((await c.listWorkers()).length).toBe(1);
+      expect(warnings[0]?.message).toContain('did not answer within 300 ms');
+    } finally {
+      await cache.cleanup();
+    }
+  });
+
   it('cancels a stalled request with an AbortError', async () => {
     const s = await serve(() => undefined);
     const ac = new AbortController();
@@ -305,6 +325,33 @@ describe('the token', () => {
     });
     expect((await rejectionOf(client({ url: s.url, maxRedirects: 3 }).listWorkers())).code).toBe('E_TOO_MANY_REDIRECTS');
     expect(s.seen.length).toBe(4);
+  });
+});
+
+describe('getFile and health over HTTP', () => {
+  it('a local source over maxBytes errors the stream with E_RESPONSE_TOO_LARGE', async () => {
+    const s = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' }); // chunked: no length up front
+      res.write(Buffer.alloc(64 * 1024));
+      res.end(Buffer.alloc(64 * 1024));
+    });
+    const stream = await client({ url: s.url }).getFile(`${s.url}workers/x/cpu/`, 'big.tar.gz', { maxBytes: 100_000 });
+    let caught: unknown;
+    try {
+      for await (const _chunk of stream) {
+        // drain
+      }
+    } catch (e) {
+      caught = e;
+    }
+    expect((caught as CatalogError).code).toBe('E_RESPONSE_TOO_LARGE');
+  });
+
+  it('health() reads GET /health and rejects a document without status', async () => {
+    const s = await serve((req, res) => (req.url === '/health' ? json(res, { status: 'ok' }) : json(res, { nope: 1 })));
+    expect(await client({ url: s.url }).health()).toEqual({ status: 'ok' });
+    const t = await serve((_req, res) => json(res, { up: true }));
+    expect((await rejectionOf(client({ url: t.url }).health())).code).toBe('E_CATALOG_RESPONSE');
   });
 });
 
