@@ -189,6 +189,7 @@ class Parser {
         if (c === ')') this.fail("syntax error near unexpected token `)'");
         if (c === ';' || c === '&' || c === '|') this.fail(`syntax error near unexpected token \`${this.opText()}'`);
         const st = this.parseStatement();
+        if (this.src[this.pos] === ')') this.fail("syntax error near unexpected token `)'");
         body.push(st);
         this.afterStatement(st);
       } catch (e) {
