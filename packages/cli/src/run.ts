@@ -236,7 +236,7 @@ Environment: WORKER_CATALOG_URL, RBEE_HOME, XDG_CACHE_HOME, NO_COLOR, FORCE_COLO
       .option('--carch <arch>', 'architecture to evaluate for', 'x86_64'),
     ['json'],
   ).action(
-    act(async () => (await import('./commands/pkgbuild.js')).lintCommand),
+    act(async () => (await import('./commands/lint.js')).lintCommand),
   );
 
   try {
