@@ -16,3 +16,7 @@ export type {
   ParamExpansionPart, ParamOp, Pipeline, ProcessSubstitutionPart, Redirect, Script, SelectCommand, SimpleCommand,
   SingleQuotedPart, Statement, Subshell, TestCommand, TestExpr, WhileCommand, Word, WordPart,
 } from './ast.js';
+export { lintPkgbuild } from './lint.js';
+export type { LintInput, LintOptions } from './lint.js';
+export { LINT_RULES } from './lint-rules.js';
+export type { LintRule } from './lint-rules.js';

@@ -110,9 +110,9 @@ describe('parseSourceEntry', () => {
   });
 });
 
-describe('sourcesFor', () => {
-  const pb = (vars: Pkgbuild['vars']): Pkgbuild => ({ pkgbase: 'x', pkgname: ['x'], vars, packages: [], functions: [], unknown: [], carch: 'x86_64' });
+const pb = (vars: Pkgbuild['vars']): Pkgbuild => ({ pkgbase: 'x', pkgname: ['x'], vars, packages: [], functions: [], unknown: [], carch: 'x86_64' });
 
+describe('sourcesFor', () => {
   it('concatenates source + source_<carch> and <alg>sums + <alg>sums_<carch>, and keeps the pairs', () => {
     const r = sourcesFor(
       pb({
