@@ -12,5 +12,5 @@ export default defineConfig({
   target: 'node22',
   platform: 'node',
   splitting: true,
-  define: { __RBEE_CLI_VERSION__: JSON.stringify(version) },
+  define: { RBEE_CLI_VERSION: JSON.stringify(version) },
 });

@@ -4,10 +4,10 @@ import type { CommandContext, GlobalOptions } from './context.js';
 import { ExitCode } from './exit-codes.js';
 import { colorsFor, type CliIo } from './output.js';
 
-declare const __RBEE_CLI_VERSION__: string;
+declare const RBEE_CLI_VERSION: string;
 
 /** The version of this CLI (from its package.json, inlined at build time). */
-export const version: string = typeof __RBEE_CLI_VERSION__ === 'string' ? __RBEE_CLI_VERSION__ : '0.0.0-dev';
+export const version: string = typeof RBEE_CLI_VERSION === 'string' ? RBEE_CLI_VERSION : '0.0.0-dev';
 
 /** Options of {@link run}. */
 export interface RunOptions {

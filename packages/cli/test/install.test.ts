@@ -115,6 +115,15 @@ describe('rbee-worker install: failures', () => {
     expect(events.at(-1)).toMatchObject({ type: 'error', error: { code: 'E_WORKER_NOT_FOUND' } });
   });
 
+  it('a version the catalog does not have → E_VERSION_NOT_FOUND; a GPU-only worker here → E_PLATFORM_INCOMPATIBLE', async () => {
+    const v = await runCli(['install', 'demo-worker-rbee-bin@9.9.9', '--catalog', url, '--home', home], { env: env() });
+    expect(v.code).toBe(1);
+    expect(v.stderr).toContain('✖ error E_VERSION_NOT_FOUND demo-worker-rbee-bin@9.9.9 is not in the catalog');
+    const gpu = await runCli(['install', 'demo-worker-rbee-gpu', '--backend', 'cpu', '--catalog', url, '--home', home], { env: env() });
+    expect(gpu.code).toBe(1);
+    expect(gpu.stderr).toContain('✖ error E_PLATFORM_INCOMPATIBLE');
+  });
+
   it('a catalog that is neither a URL nor a directory → E_CATALOG_NOT_FOUND, exit 1', async () => {
     const r = await runCli(['install', 'demo-worker-rbee', '--catalog', join(home, 'nowhere'), '--home', home]);
     expect(r.code).toBe(1);
