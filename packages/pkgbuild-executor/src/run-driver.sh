@@ -5,7 +5,7 @@
 # umask 022, extglob on; srcdir/pkgdir/startdir/pkgname/pkgbase/pkgver/pkgrel/epoch/CARCH are
 # shell variables, only makepkg's build variables are exported.
 #
-# Arguments: PHASE PKGBUILD STARTDIR SRCDIR PKGDIRBASE SCRATCH MARK FUNCTION...
+# Arguments: PHASE PKGBUILD STARTDIR SRCDIR PKGDIRBASE SCRATCH MARK CARCH FUNCTION...
 #   PHASE      build   (FUNCTIONs among prepare pkgver build check, in that order)
 #              package (runs package() or each package_<name>(); FUNCTION args are unused)
 #   PKGDIRBASE each package goes to $PKGDIRBASE/<name>, unless SCRATCH/pkgdirs (NUL-separated
@@ -19,8 +19,8 @@
 #   NOPKGDIR <name>   (a pkgdir record was given and has no entry for this package)
 #   VER <pkgbase> <pkgver> <pkgrel> <epoch> <n> <pkgname 1..n>   (after sourcing)
 
-__rbee_phase=$1 __rbee_buildfile=$2 startdir=$3 srcdir=$4 __rbee_pkgdirbase=$5 __rbee_scratch=$6 __rbee_mark=$7
-shift 7
+__rbee_phase=$1 __rbee_buildfile=$2 startdir=$3 srcdir=$4 __rbee_pkgdirbase=$5 __rbee_scratch=$6 __rbee_mark=$7 CARCH=$8
+shift 8
 __rbee_funcs=("$@")
 declare -A __rbee_pkgdirs=()
 if [[ -f $__rbee_scratch/pkgdirs ]]; then

@@ -371,7 +371,7 @@ export async function runPkgbuild(options: RunOptions): Promise<RunResult> {
         }
       };
 
-      const bashArgs = ['--noprofile', '--norc', '-c', driverText('run'), 'rbee-run', phase, buildfile, startdir, srcdir, pkgdirBase ?? join(scratch, 'pkg'), scratch, mark, ...fns];
+      const bashArgs = ['--noprofile', '--norc', '-c', driverText('run'), 'rbee-run', phase, buildfile, startdir, srcdir, pkgdirBase ?? join(scratch, 'pkg'), scratch, mark, carch, ...fns];
       let inner = [bash, ...bashArgs];
       if (phase === 'package' && fakeroot) inner = [fakeroot, '--', ...inner];
       let command = inner[0] ?? bash;
