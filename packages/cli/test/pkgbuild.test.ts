@@ -83,3 +83,50 @@ describe('rbee-worker pkgbuild parse', () => {
     expect(r.stderr).toBe('');
   });
 });
+
+describe('rbee-worker pkgbuild lint', () => {
+  it("reports makepkg's lint errors like a compiler (file:line:col, the line, a caret under the range) and exits 1", async () => {
+    const r = await runCli(['pkgbuild', 'lint', rel('pkgbuild/lint-errors/PKGBUILD')], { cwd: pkgDir });
+    expect(r.code).toBe(1);
+    const out = r.stdout.split('\n');
+    const at = out.indexOf(
+      'test/fixtures/pkgbuild/lint-errors/PKGBUILD:3:1: error lint_pkgver pkgver is not allowed to contain colons, forward slashes, hyphens or whitespace.',
+    );
+    expect(at).toBeGreaterThanOrEqual(0);
+    expect(out[at + 1]).toBe('   3 | pkgver=1.0-beta');
+    expect(out[at + 2]).toMatch(/^ {5}\| \^~+$/);
+    expect(r.stdout).toContain("PKGBUILD:5:1: error lint_arch Can not use 'any' architecture with other architectures");
+    expect(r.stderr).toMatch(/^1 file checked: 2 errors, \d+ warnings?\n$/);
+  });
+
+  it('several files at once: a clean one, a faulty one and a missing one; exit 1 because of the errors', async () => {
+    const r = await runCli(['pkgbuild', 'lint', rel('build-ok'), rel('pkgbuild/lint-errors/PKGBUILD'), 'missing/PKGBUILD'], { cwd: pkgDir });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('test/fixtures/build-ok/PKGBUILD:');
+    expect(r.stdout).toContain('test/fixtures/pkgbuild/lint-errors/PKGBUILD:3:1: error lint_pkgver');
+    expect(r.stdout).toContain('missing/PKGBUILD: error E_FILE_NOT_FOUND missing/PKGBUILD: no such file');
+    expect(r.stderr).toMatch(/^3 files checked: 3 errors, /);
+  });
+
+  it('only warnings → exit 0', async () => {
+    const r = await runCli(['pkgbuild', 'lint', rel('pkgbuild/static/PKGBUILD')], { cwd: pkgDir });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^test\/fixtures\/pkgbuild\/static\/PKGBUILD:14:13: warning W_SKIP_NON_VCS /);
+    expect(r.stderr).toBe('1 file checked: 0 errors, 1 warning\n');
+  });
+
+  it('--json gives the diagnostics as data, with 1-based lines/columns and 0-based offsets', async () => {
+    const r = await runCli(['pkgbuild', 'lint', '--json', rel('pkgbuild/lint-errors/PKGBUILD'), rel('bad-syntax/PKGBUILD')], { cwd: pkgDir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('');
+    const doc = JSON.parse(r.stdout) as { files: Array<{ file: string; diagnostics: Diagnostic[] }>; errorCount: number; warningCount: number };
+    expect(doc.files.map((f) => f.file)).toEqual(['test/fixtures/pkgbuild/lint-errors/PKGBUILD', 'test/fixtures/bad-syntax/PKGBUILD']);
+    const text = readFileSync(join(fixtures, 'pkgbuild', 'lint-errors', 'PKGBUILD'), 'utf8');
+    const pkgver = doc.files[0]!.diagnostics.find((d) => d.code === 'lint_pkgver')!;
+    expect(pkgver).toMatchObject({ severity: 'error', range: { start: { line: 3, column: 1 } } });
+    expect(text.slice(pkgver.range.start.offset, pkgver.range.end.offset)).toContain('1.0-beta');
+    expect(doc.files[1]!.diagnostics.some((d) => d.code === 'E_SYNTAX')).toBe(true);
+    expect(doc.errorCount).toBe(3);
+    expect(doc.warningCount).toBe(doc.files.flatMap((f) => f.diagnostics).filter((d) => d.severity === 'warning').length);
+  });
+});
