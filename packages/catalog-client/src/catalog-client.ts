@@ -21,7 +21,7 @@ import {
 } from './directory-catalog.js';
 import { CatalogError, redactUrl, throwIfAborted } from './errors.js';
 import { createDispatcher, httpGetStream, httpGetText, type TransportSettings } from './http-transport.js';
-import { defaultCacheDir, formatAge, ResponseCache } from './response-cache.js';
+import { defaultCacheDir, formatAge, ResponseCache, type CacheEntry } from './response-cache.js';
 import { parseJsonBody, readWorker, readWorkerList, type Arch, type Backend, type Platform, type Worker, type WorkerVariant } from './schema.js';
 import { selectVariant, type Flavor } from './variant-selection.js';
 import { assertFileName, assertWorkerId, hostArch, hostPlatform, parseWorkerSpec, splitBackendSuffix } from './worker-spec.js';
@@ -559,7 +559,7 @@ export class CatalogClient {
     const key = redactUrl(url);
     const cached = await this.#cache?.get(key);
     if (this.#offline) {
-      if (cached !== undefined) return this.#fromCache(cached.body, cached.validatedAt, key, 'offline', 'offline mode');
+      if (cached !== undefined) return this.#fromCache(cached, key, 'offline', 'offline mode');
       throw new CatalogError('E_CATALOG_UNREACHABLE', `offline and no cached copy of ${key}: run once with network access to fill the cache`, { url: key });
     }
     let res;
@@ -567,25 +567,30 @@ export class CatalogClient {
       res = await httpGetText(this.#http(), url, { signal, maxBytes, etag: cached?.etag, accept });
     } catch (e) {
       if (cached !== undefined && CatalogError.isInstance(e) && (e.code === 'E_CATALOG_UNREACHABLE' || e.code === 'E_TIMEOUT')) {
-        return this.#fromCache(cached.body, cached.validatedAt, key, 'unreachable', e.message);
+        return this.#fromCache(cached, key, 'unreachable', e.message);
       }
       throw e;
     }
     const now = Date.now();
-    if (res.status === 404) return { notFound: true, url: redactUrl(res.url) };
+    if (res.status === 404) {
+      // Remembered so that offline/unreachable lookups (e.g. the exact id before the
+      // "<id>-<backend>" rule in resolve) answer the same way.
+      if (cached?.status !== 404) await this.#cache?.put({ url: key, status: 404, etag: undefined, storedAt: now, validatedAt: now, body: Buffer.alloc(0) });
+      return { notFound: true, url: redactUrl(res.url) };
+    }
     if (res.status === 304) {
-      if (cached === undefined) {
+      if (cached === undefined || cached.status !== 200) {
         throw new CatalogError('E_CATALOG_RESPONSE', `${key} answered 304 Not Modified to a request without If-None-Match`, { url: key, status: 304 });
       }
       await this.#cache?.touch(cached, now);
       return { notFound: false, url: redactUrl(res.url), body: cached.body, fromCache: false };
     }
-    await this.#cache?.put({ url: key, etag: res.etag, storedAt: now, validatedAt: now, body: res.body });
+    await this.#cache?.put({ url: key, status: 200, etag: res.etag, storedAt: now, validatedAt: now, body: res.body });
     return { notFound: false, url: redactUrl(res.url), body: res.body, fromCache: false };
   }
 
-  #fromCache(body: Buffer, validatedAt: number, url: string, reason: 'offline' | 'unreachable', why: string): Fetched {
-    const ageMs = Math.max(0, Date.now() - validatedAt);
+  #fromCache(cached: CacheEntry, url: string, reason: 'offline' | 'unreachable', why: string): Fetched {
+    const ageMs = Math.max(0, Date.now() - cached.validatedAt);
     this.#onWarning?.({
       code: 'W_STALE_CACHE',
       message: `using the cached catalog answer for ${url} from ${formatAge(ageMs)} ago (${reason === 'offline' ? 'offline' : `catalog unreachable: ${why}`})`,
@@ -593,6 +598,6 @@ export class CatalogClient {
       ageMs,
       reason,
     });
-    return { notFound: false, url, body, fromCache: true };
+    return cached.status === 404 ? { notFound: true, url } : { notFound: false, url, body: cached.body, fromCache: true };
   }
 }

@@ -12,6 +12,8 @@ import { join } from 'node:path';
 export interface CacheEntry {
   /** The URL it came from (without credentials). */
   url: string;
+  /** 200, or 404 for a remembered "not found" (so offline lookups of unknown ids still answer). */
+  status: 200 | 404;
   etag: string | undefined;
   /** When the body was first stored (ms since epoch). */
   storedAt: number;
@@ -23,6 +25,7 @@ export interface CacheEntry {
 interface CacheFile {
   v: 1;
   url: string;
+  status?: 404;
   etag?: string;
   storedAt: number;
   validatedAt: number;
@@ -81,7 +84,7 @@ export class ResponseCache {
     try {
       const f = JSON.parse(raw) as CacheFile;
       if (f.v !== 1 || f.url !== url || typeof f.body !== 'string' || typeof f.validatedAt !== 'number') return undefined;
-      const entry = { url: f.url, etag: f.etag, storedAt: f.storedAt, validatedAt: f.validatedAt, body: Buffer.from(f.body, 'base64') };
+      const entry: CacheEntry = { url: f.url, status: f.status === 404 ? 404 : 200, etag: f.etag, storedAt: f.storedAt, validatedAt: f.validatedAt, body: Buffer.from(f.body, 'base64') };
       this.#memory.set(url, { entry, persistedValidatedAt: f.validatedAt });
       return entry;
     } catch {
@@ -96,6 +99,7 @@ export class ResponseCache {
     const data: CacheFile = {
       v: 1,
       url: entry.url,
+      ...(entry.status === 404 ? { status: 404 as const } : {}),
       ...(entry.etag === undefined ? {} : { etag: entry.etag }),
       storedAt: entry.storedAt,
       validatedAt: entry.validatedAt,

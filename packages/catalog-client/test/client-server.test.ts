@@ -216,6 +216,8 @@ describe('ETag revalidation against the reference server', () => {
     expect(hit?.status).toBe(304);
     const resolved = await client.resolve('demo-worker-rbee-bin', linux);
     const pkg = await client.getPkgbuild(resolved);
+    // GET /workers/demo-worker-rbee-cpu is a 404, then /workers/demo-worker-rbee answers
+    await client.resolve('demo-worker-rbee-cpu', linux);
     await client.close();
 
     const offline = new CatalogClient({ url, cacheDir: cache.dir, offline: true, onWarning: (w) => warnings.push(w) });
@@ -228,6 +230,8 @@ describe('ETag revalidation against the reference server', () => {
     expect(warnings.length).toBeGreaterThan(0);
     expect(warnings[0]).toMatchObject({ code: 'W_STALE_CACHE', reason: 'offline' });
     expect(warnings[0]!.message).toMatch(/from \d+ s ago/);
+    // the remembered 404 lets the backend-suffix rule work offline too
+    expect((await offline.resolve('demo-worker-rbee-cpu', linux)).worker.id).toBe('demo-worker-rbee');
     // never cached → offline has nothing to give
     expect((await rejectionOf(offline.getWorker('demo-worker-rbee-gpu'))).code).toBe('E_CATALOG_UNREACHABLE');
   });
