@@ -1,0 +1,446 @@
+/**
+ * Extraction into `srcdir` as makepkg does it (`bsdtar -xf` for tar/zip/cpio, a decompressor for
+ * single compressed files), staged in a private directory so a failure leaves nothing behind,
+ * with every member checked before anything reaches `srcdir`.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { chmod, link, lstat, mkdir, mkdtemp, readdir, rename, rm, rmdir, stat, symlink, utimes } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Parser, type ReadEntry } from 'tar';
+import { decompressStream, detectArchive, type Compression, type DetectedType } from './archive-detect.js';
+import { FetchError, abortError, isAbortError, throwIfAborted } from './errors.js';
+
+/** Caps for untrusted archives. */
+export interface ExtractLimits {
+  /** Largest total of member sizes (or decompressed size). @default 68719476736 (64 GiB) */
+  maxBytes?: number;
+  /**
+   * Largest ratio of expanded bytes to archive bytes; only enforced once the expansion passes
+   * {@link RATIO_FLOOR} bytes, so small archives of repetitive text are not refused. @default 1000
+   */
+  maxRatio?: number;
+  /** Most members in one archive. @default 2000000 */
+  maxEntries?: number;
+}
+
+/** Expanded size below which `maxRatio` is not enforced (64 MiB). */
+export const RATIO_FLOOR = 64 * 1024 * 1024;
+
+/** Which extractor to use. */
+export type ExtractorChoice = 'auto' | 'bsdtar' | 'node-tar';
+
+/** Options of {@link extractArchive}. */
+export interface ExtractOptions {
+  /** The archive (or compressed file). */
+  file: string;
+  /** Directory to extract into (`srcdir`). Created when missing. */
+  dest: string;
+  /** Name used for a decompressed single file (`name` minus its extension). @default basename(file) */
+  name?: string;
+  /** Cancels extraction; nothing is left in `dest`. */
+  signal?: AbortSignal;
+  /** Expansion caps; see {@link ExtractLimits}. */
+  limits?: ExtractLimits;
+  /**
+   * `auto`: bsdtar when installed (makepkg's tool), else the node-tar fallback. `node-tar` forces
+   * the fallback (for tests, or where spawning is not wanted). @default 'auto'
+   */
+  extractor?: ExtractorChoice;
+  /**
+   * bsdtar path only. `parallel` checks members while bsdtar extracts into the private staging
+   * directory (two cores, about bsdtar's own speed); `first` lists every member before extracting.
+   * Either way nothing reaches `dest` unless every member passed. @default 'parallel'
+   */
+  scan?: 'parallel' | 'first';
+}
+
+/** What {@link extractArchive} did. */
+export interface ExtractResult {
+  /** False when the file is not an archive (or a compressed file without the matching extension), as makepkg. */
+  extracted: boolean;
+  /** Detected content type. */
+  type: DetectedType;
+  /** The tool that extracted. */
+  extractor?: 'bsdtar' | 'node-tar' | 'decompress';
+  /** Members extracted (1 for a single decompressed file). */
+  entries: number;
+  /** Bytes of member data (or decompressed bytes). */
+  bytes: number;
+  /** Top-level names created or replaced in `dest`. */
+  outputs: string[];
+}
+
+let bsdtarAvailable: boolean | undefined;
+
+/** True when `bsdtar` (libarchive-tools) can be spawned. */
+export function hasBsdtar(): boolean {
+  if (bsdtarAvailable === undefined) {
+    const r = spawnSync('bsdtar', ['--version'], { stdio: 'ignore' });
+    bsdtarAvailable = r.status === 0;
+  }
+  return bsdtarAvailable;
+}
+
+interface ScanState {
+  types: Map<string, 'dir' | 'file' | 'symlink' | 'other'>;
+  entries: number;
+  bytes: number;
+}
+
+const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
+
+function unsafe(file: string, entry: string, why: string): FetchError {
+  return new FetchError('E_UNSAFE_ARCHIVE_ENTRY', `Refusing to extract ${basename(file)}: member "${entry}" ${why}; nothing was written to srcdir`, { path: file, entry });
+}
+
+function components(p: string): string[] {
+  return p.split('/').filter((c) => c !== '' && c !== '.');
+}
+
+/** Checks one member against what came before it (order matters for symlinks). */
+function checkEntry(file: string, archiveSize: number, limits: Required<ExtractLimits>, st: ScanState, type: string, path: string, linkpath: string | undefined, size: number): void {
+  if (path.startsWith('/')) throw unsafe(file, path, 'has an absolute path');
+  const parts = components(path);
+  if (parts.includes('..')) throw unsafe(file, path, "contains '..'");
+  for (let i = 1; i < parts.length; i++) {
+    if (st.types.get(parts.slice(0, i).join('/')) === 'symlink') throw unsafe(file, path, `would be written through the symlink ${parts.slice(0, i).join('/')}`);
+  }
+  const key = parts.join('/');
+  st.entries++;
+  if (st.entries > limits.maxEntries) {
+    throw new FetchError('E_ARCHIVE_TOO_LARGE', `${basename(file)} has more than ${limits.maxEntries} members (limits.maxEntries)`, { path: file });
+  }
+  if (type === 'Directory') {
+    if (key !== '') st.types.set(key, 'dir');
+  } else if (FILE_TYPES.has(type)) {
+    st.bytes += size;
+    st.types.set(key, 'file');
+  } else if (type === 'SymbolicLink') {
+    if (key === '') throw unsafe(file, path, 'replaces the extraction root with a symlink');
+    st.types.set(key, 'symlink');
+  } else if (type === 'Link') {
+    const target = linkpath ?? '';
+    if (target.startsWith('/')) throw unsafe(file, path, `is a hard link to the absolute path ${target}`);
+    const tparts = components(target);
+    if (tparts.includes('..') || tparts.length === 0) throw unsafe(file, path, `is a hard link pointing outside the archive (${target})`);
+    for (let i = 1; i < tparts.length; i++) {
+      if (st.types.get(tparts.slice(0, i).join('/')) === 'symlink') throw unsafe(file, path, `is a hard link through the symlink ${tparts.slice(0, i).join('/')}`);
+    }
+    st.types.set(key, 'file');
+  } else if (type === 'CharacterDevice' || type === 'BlockDevice' || type === 'FIFO') {
+    throw unsafe(file, path, `is a ${type === 'FIFO' ? 'FIFO' : 'device node'}`);
+  } else {
+    st.types.set(key, 'other');
+  }
+  if (st.bytes > limits.maxBytes) {
+    throw new FetchError('E_ARCHIVE_TOO_LARGE', `${basename(file)} expands to more than ${limits.maxBytes} bytes (limits.maxBytes); raise the limit if the archive is trusted`, { path: file, expected: limits.maxBytes, actual: st.bytes });
+  }
+  if (st.bytes > RATIO_FLOOR && st.bytes / Math.max(1, archiveSize) > limits.maxRatio) {
+    throw new FetchError('E_ARCHIVE_TOO_LARGE', `${basename(file)} expands more than ${limits.maxRatio}× its size (limits.maxRatio): a decompression bomb, or raise the limit if trusted`, { path: file, expected: limits.maxRatio, actual: Math.round(st.bytes / Math.max(1, archiveSize)) });
+  }
+}
+
+function corrupt(file: string, detail: string, cause?: unknown, stderr?: string): FetchError {
+  const d: ConstructorParameters<typeof FetchError>[2] = { path: file, cause };
+  if (stderr !== undefined) d.stderr = stderr;
+  return new FetchError('E_EXTRACT_FAILED', `Failed to extract ${basename(file)}: ${detail}. The archive is corrupt or truncated; delete it from srcdest to download it again`, d);
+}
+
+/**
+ * Runs node-tar's parser over a plain tar stream, calling `onEntry` for each member in order,
+ * one at a time. Rejects on a malformed or truncated stream.
+ */
+function parseTar(input: Readable, file: string, onEntry: (e: ReadEntry) => Promise<void> | void): Promise<void> {
+  return new Promise<void>((resolvePromise, reject) => {
+    let chain: Promise<void> = Promise.resolve();
+    let failed = false;
+    const fail = (e: unknown): void => {
+      if (failed) return;
+      failed = true;
+      input.destroy();
+      parser.removeAllListeners('entry');
+      reject(e);
+    };
+    const parser = new Parser({
+      strict: true,
+      maxDecompressionRatio: Number.POSITIVE_INFINITY,
+    });
+    parser.on('entry', (entry: ReadEntry) => {
+      chain = chain.then(async () => {
+        if (failed) {
+          entry.resume();
+          return;
+        }
+        await onEntry(entry);
+      });
+      chain.catch(fail);
+    });
+    parser.on('error', (e: unknown) => fail(FetchError.isInstance(e) ? e : corrupt(file, (e as Error).message, e)));
+    parser.on('warn', (_code: string, message: string) => fail(corrupt(file, message)));
+    input.on('error', (e) => fail(isAbortError(e) ? e : corrupt(file, e.message, e)));
+    parser.on('close', () => {
+      chain.then(() => {
+        if (!failed) resolvePromise();
+      }, fail);
+    });
+    input.pipe(parser as unknown as NodeJS.WritableStream);
+  });
+}
+
+async function moveInto(src: string, dst: string): Promise<void> {
+  const d = await lstat(dst).catch(() => undefined);
+  if (!d) {
+    await rename(src, dst);
+    return;
+  }
+  const s = await lstat(src);
+  if (d.isDirectory() && s.isDirectory()) {
+    for (const name of await readdir(src)) await moveInto(join(src, name), join(dst, name));
+    await rmdir(src).catch(() => undefined);
+    return;
+  }
+  // Replace (never follow) whatever is there, as bsdtar replaces files and symlinks.
+  await rm(dst, { recursive: true, force: true });
+  await rename(src, dst);
+}
+
+async function publish(stage: string, dest: string): Promise<string[]> {
+  const names = await readdir(stage);
+  for (const n of names) await moveInto(join(stage, n), join(dest, n));
+  return names;
+}
+
+function killer(children: Set<ChildProcess>): () => void {
+  return () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  };
+}
+
+function waitChild(child: ChildProcess, what: string, file: string): Promise<string> {
+  return new Promise((res, rej) => {
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-4000);
+    });
+    child.on('error', (e) => rej(corrupt(file, `${what} could not run: ${e.message}`, e)));
+    child.on('close', (code, sig) => {
+      if (code === 0) res(stderr);
+      else rej(corrupt(file, `${what} exited with ${code ?? sig}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`, undefined, stderr));
+    });
+  });
+}
+
+async function withBsdtar(file: string, stage: string, archiveSize: number, limits: Required<ExtractLimits>, mode: 'parallel' | 'first', signal?: AbortSignal): Promise<ScanState> {
+  const children = new Set<ChildProcess>();
+  const killAll = killer(children);
+  const onAbort = (): void => killAll();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const st: ScanState = { types: new Map(), entries: 0, bytes: 0 };
+    // -P so the listing shows names exactly as stored (bsdtar would otherwise drop '..' members and strip '/').
+    const lister = spawn('bsdtar', ['-cf', '-', '-P', '--format', 'pax', `@${file}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(lister);
+    const listerDone = waitChild(lister, 'bsdtar (listing)', file);
+    listerDone.catch(() => undefined);
+    const scan = parseTar(lister.stdout as Readable, file, (e) => {
+      checkEntry(file, archiveSize, limits, st, e.type, e.path, e.linkpath, e.size);
+      e.resume();
+    }).then(() => listerDone);
+    let extract: Promise<unknown> = Promise.resolve();
+    const startExtract = (): void => {
+      const args = ['-xf', file, '-C', stage];
+      if (process.getuid?.() === 0) args.push('--no-same-owner');
+      const x = spawn('bsdtar', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      children.add(x);
+      extract = waitChild(x, 'bsdtar', file);
+      extract.catch(() => undefined);
+    };
+    if (mode === 'parallel') startExtract();
+    try {
+      await scan;
+    } catch (e) {
+      killAll();
+      await extract.catch(() => undefined);
+      throw e;
+    }
+    if (mode === 'first') startExtract();
+    await extract;
+    return st;
+  } catch (e) {
+    if (signal?.aborted) throw abortError(signal);
+    throw e;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    killAll();
+  }
+}
+
+function tarStream(file: string, compression: Compression | undefined, kills: (() => void)[]): Readable {
+  const raw = createReadStream(file, { highWaterMark: 1024 * 1024 });
+  if (!compression) return raw;
+  return decompressStream(file, compression, raw, (k) => kills.push(k));
+}
+
+async function withNodeTar(file: string, type: DetectedType, stage: string, archiveSize: number, limits: Required<ExtractLimits>, signal?: AbortSignal): Promise<ScanState> {
+  if (type.kind !== 'tar') {
+    throw new FetchError('E_EXTRACT_FAILED', `Cannot extract ${basename(file)}: ${type.kind} archives need bsdtar (install libarchive-tools); the node-tar fallback reads tar only`, { path: file });
+  }
+  const kills: (() => void)[] = [];
+  try {
+    return await nodeTarPasses(file, type, stage, archiveSize, limits, kills, signal);
+  } finally {
+    for (const k of kills) k();
+  }
+}
+
+async function nodeTarPasses(file: string, type: DetectedType, stage: string, archiveSize: number, limits: Required<ExtractLimits>, kills: (() => void)[], signal?: AbortSignal): Promise<ScanState> {
+  const st: ScanState = { types: new Map(), entries: 0, bytes: 0 };
+  // Pass 1: check every member before anything is written.
+  throwIfAborted(signal);
+  await parseTar(tarStream(file, type.compression, kills), file, (e) => {
+    throwIfAborted(signal);
+    checkEntry(file, archiveSize, limits, st, e.type, e.path, e.linkpath, e.size);
+    e.resume();
+  });
+  // Pass 2: write each member ourselves, keeping symlink targets verbatim (node-tar's own
+  // Unpack would rewrite absolute targets and skip symlink chains).
+  const dirModes: { path: string; mode: number; mtime?: Date }[] = [];
+  await parseTar(tarStream(file, type.compression, kills), file, async (e) => {
+    throwIfAborted(signal);
+    const rel = components(e.path).join('/');
+    const target = join(stage, rel);
+    if (rel === '') {
+      e.resume();
+      return;
+    }
+    await mkdir(dirname(target), { recursive: true });
+    const existing = await lstat(target).catch(() => undefined);
+    if (existing && !(existing.isDirectory() && e.type === 'Directory')) await rm(target, { recursive: true, force: true });
+    const mode = (e.mode ?? 0o644) & 0o7777;
+    if (e.type === 'Directory') {
+      await mkdir(target, { recursive: true, mode: 0o700 });
+      dirModes.push({ path: target, mode: e.mode !== undefined ? mode : 0o755, mtime: e.mtime });
+      e.resume();
+    } else if (FILE_TYPES.has(e.type)) {
+      await pipeline(e as unknown as Readable, createWriteStream(target, { mode: 0o600 }));
+      await chmod(target, mode);
+      if (e.mtime) await utimes(target, e.mtime, e.mtime).catch(() => undefined);
+    } else if (e.type === 'SymbolicLink') {
+      await symlink(e.linkpath ?? '', target);
+      e.resume();
+    } else if (e.type === 'Link') {
+      await link(join(stage, components(e.linkpath ?? '').join('/')), target);
+      e.resume();
+    } else {
+      e.resume();
+    }
+  });
+  for (const d of dirModes.toReversed()) {
+    await chmod(d.path, d.mode);
+    if (d.mtime) await utimes(d.path, d.mtime, d.mtime).catch(() => undefined);
+  }
+  return st;
+}
+
+const SINGLE_EXT: Record<Compression, string[]> = { gzip: ['gz', 'z', 'Z'], bzip2: ['bz2', 'bz'], xz: ['xz'], zstd: ['zst'] };
+
+async function decompressSingle(file: string, name: string, compression: Compression, stage: string, archiveSize: number, limits: Required<ExtractLimits>, signal?: AbortSignal): Promise<{ out: string; bytes: number }> {
+  const out = name.slice(0, name.lastIndexOf('.'));
+  let bytes = 0;
+  const input = createReadStream(file);
+  let kill: (() => void) | undefined;
+  const stream = decompressStream(file, compression, input, (k) => {
+    kill = k;
+  });
+  const onAbort = (): void => {
+    kill?.();
+    stream.destroy(abortError(signal));
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    stream.on('data', (d: Buffer) => {
+      bytes += d.length;
+      if (bytes > limits.maxBytes || (bytes > RATIO_FLOOR && bytes / Math.max(1, archiveSize) > limits.maxRatio)) {
+        stream.destroy(new FetchError('E_ARCHIVE_TOO_LARGE', `${basename(file)} decompresses to more than the limits allow (maxBytes ${limits.maxBytes}, maxRatio ${limits.maxRatio})`, { path: file, actual: bytes }));
+      }
+    });
+    await pipeline(stream, createWriteStream(join(stage, out)));
+  } catch (e) {
+    kill?.();
+    if (signal?.aborted) throw abortError(signal);
+    if (FetchError.isInstance(e)) throw e;
+    throw corrupt(file, (e as Error).message, e);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+  return { out, bytes };
+}
+
+const DEFAULT_LIMITS: Required<ExtractLimits> = { maxBytes: 64 * 1024 ** 3, maxRatio: 1000, maxEntries: 2_000_000 };
+
+/**
+ * Extracts one source file into `dest` the way makepkg's `extract_file` does, by content:
+ * tar (plain or gzip/bzip2/xz/zstd), zip and cpio through `bsdtar -xf` (node-tar fallback for tar
+ * when bsdtar is missing), a single `.gz/.bz2/.xz/.zst` file decompressed to its name minus the
+ * extension (only with the matching extension, as makepkg). Anything else is left alone
+ * (`extracted: false`).
+ *
+ * Members with absolute paths or `..`, hard links leaving the tree, writes through a symlink,
+ * and device/FIFO nodes are refused with `E_UNSAFE_ARCHIVE_ENTRY`; symlink targets themselves are
+ * kept verbatim (even absolute ones), like bsdtar. Everything is staged in a private directory
+ * inside `dest` and moved in only on success.
+ *
+ * @example
+ * ```ts
+ * const r = await extractArchive({ file: '/cache/foo-1.0.tar.xz', dest: '/build/src' })
+ * r.outputs // ['foo-1.0']
+ * ```
+ */
+export async function extractArchive(options: ExtractOptions): Promise<ExtractResult> {
+  const { signal } = options;
+  const file = resolve(options.file);
+  const dest = resolve(options.dest);
+  const name = options.name ?? basename(file);
+  const limits: Required<ExtractLimits> = { ...DEFAULT_LIMITS, ...Object.fromEntries(Object.entries(options.limits ?? {}).filter(([, v]) => v !== undefined)) };
+  throwIfAborted(signal);
+  let type: DetectedType;
+  let archiveSize: number;
+  try {
+    archiveSize = (await stat(file)).size;
+    type = await detectArchive(file);
+  } catch (e) {
+    throw new FetchError('E_EXTRACT_FAILED', `Cannot read ${file}: ${(e as Error).message}`, { path: file, cause: e });
+  }
+  if (type.kind === 'none') return { extracted: false, type, entries: 0, bytes: 0, outputs: [] };
+  if (type.kind === 'compressed') {
+    const ext = name.slice(name.lastIndexOf('.') + 1);
+    if (!type.compression || !name.includes('.') || !SINGLE_EXT[type.compression].includes(ext)) return { extracted: false, type, entries: 0, bytes: 0, outputs: [] };
+  }
+  await mkdir(dest, { recursive: true });
+  const stage = await mkdtemp(join(dest, '.rbee-extract-'));
+  try {
+    if (type.kind === 'compressed') {
+      const r = await decompressSingle(file, name, type.compression as Compression, stage, archiveSize, limits, signal);
+      throwIfAborted(signal);
+      const outputs = await publish(stage, dest);
+      return { extracted: true, type, extractor: 'decompress', entries: 1, bytes: r.bytes, outputs };
+    }
+    const choice = options.extractor ?? 'auto';
+    const useBsdtar = choice === 'bsdtar' || (choice === 'auto' && hasBsdtar());
+    if (choice === 'bsdtar' && !hasBsdtar()) {
+      throw new FetchError('E_EXTRACT_FAILED', `bsdtar is not installed (install libarchive-tools) and extractor: 'bsdtar' was requested for ${name}`, { path: file });
+    }
+    const st = useBsdtar ? await withBsdtar(file, stage, archiveSize, limits, options.scan ?? 'parallel', signal) : await withNodeTar(file, type, stage, archiveSize, limits, signal);
+    throwIfAborted(signal);
+    const outputs = await publish(stage, dest);
+    return { extracted: true, type, extractor: useBsdtar ? 'bsdtar' : 'node-tar', entries: st.entries, bytes: st.bytes, outputs };
+  } catch (e) {
+    if (signal?.aborted) throw abortError(signal);
+    throw e;
+  } finally {
+    await rm(stage, { recursive: true, force: true }).catch(() => undefined);
+  }
+}

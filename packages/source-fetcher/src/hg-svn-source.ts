@@ -1,0 +1,144 @@
+/**
+ * Mercurial and Subversion sources through the system tools, as makepkg's source/hg.sh and
+ * source/svn.sh handle them.
+ */
+import { cp, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FetchError, abortError } from './errors.js';
+import { acquireLock } from './file-lock.js';
+import type { SourceEntry } from './source-list.js';
+import { assertNotOption, hasTool, isNonEmptyDir, run } from './vcs-common.js';
+
+function stripUrl(entry: SourceEntry, prefix: 'hg+' | 'svn+'): string {
+  let url = entry.url;
+  if (url.startsWith(prefix) && !(prefix === 'svn+' && url.startsWith('svn+ssh'))) url = url.slice(prefix.length);
+  const h = url.indexOf('#');
+  if (h >= 0) url = url.slice(0, h);
+  if (prefix === 'hg+') {
+    // makepkg keeps the query for hg; a query other than ?signed makes little sense, drop ?signed only.
+    url = url.replace(/\?signed$/, '');
+  }
+  return url;
+}
+
+const hgEnv = (): NodeJS.ProcessEnv => ({ ...process.env, HGPLAIN: '1' });
+
+/** Validates an hg/svn entry and that its tool is installed (`E_UNSUPPORTED_PROTOCOL` otherwise). */
+export function checkHgSvnEntry(entry: SourceEntry): void {
+  const tool = entry.vcs === 'hg' ? 'hg' : 'svn';
+  if (!hasTool(tool)) {
+    throw new FetchError('E_UNSUPPORTED_PROTOCOL', `${entry.raw} needs ${tool === 'hg' ? 'Mercurial (hg)' : 'Subversion (svn)'}, which is not installed`, { source: entry.raw });
+  }
+  const url = stripUrl(entry, entry.vcs === 'hg' ? 'hg+' : 'svn+');
+  assertNotOption(url, 'URL', entry.raw);
+  if (entry.fragment) {
+    const allowed = entry.vcs === 'hg' ? ['branch', 'revision', 'tag'] : ['revision'];
+    if (!allowed.includes(entry.fragment.type)) {
+      throw new FetchError('E_INVALID_SOURCE', `Unrecognized reference "${entry.fragment.type}=${entry.fragment.value}" in ${entry.raw}: ${entry.vcs} sources accept ${allowed.map((a) => `#${a}=`).join(', ')}`, { source: entry.raw });
+    }
+    assertNotOption(entry.fragment.value, 'reference', entry.raw);
+  }
+}
+
+/** `hg clone -U` into the mirror, or `hg pull` when it exists (a failed pull only warns). */
+export async function downloadHg(entry: SourceEntry, mirror: string, signal?: AbortSignal, onWarning?: (m: string) => void): Promise<void> {
+  checkHgSvnEntry(entry);
+  const url = stripUrl(entry, 'hg+');
+  const release = await acquireLock(mirror, { signal });
+  try {
+    if (!(await isNonEmptyDir(mirror))) {
+      await rm(mirror, { recursive: true, force: true });
+      const tmp = await mkdtemp(`${mirror}.partial-`);
+      try {
+        await run('hg', ['clone', '-U', '--', url, join(tmp, 'repo')], { env: hgEnv(), signal, code: 'E_HG_FAILED', what: `Cloning ${url}`, source: entry.raw });
+        await rename(join(tmp, 'repo'), mirror);
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
+      }
+      return;
+    }
+    try {
+      await run('hg', ['pull'], { cwd: mirror, env: hgEnv(), signal, code: 'E_HG_FAILED', what: `Updating ${entry.filename}`, source: entry.raw });
+    } catch (e) {
+      if (signal?.aborted) throw abortError(signal);
+      onWarning?.(`Failure while updating ${entry.filename} hg repo: ${(e as Error).message}`);
+    }
+  } finally {
+    await release();
+  }
+}
+
+/** Working copy `srcdir/<name>` at the fragment's ref (default `default`, or `@` when that bookmark exists). */
+export async function extractHg(entry: SourceEntry, mirror: string, srcdir: string, signal?: AbortSignal): Promise<string> {
+  checkHgSvnEntry(entry);
+  const name = mirror.slice(mirror.lastIndexOf('/') + 1);
+  const target = join(srcdir, name);
+  let ref = 'default';
+  try {
+    await run('hg', ['identify', '-r', '@', mirror], { env: hgEnv(), signal, code: 'E_HG_FAILED', what: 'hg identify' });
+    ref = '@';
+  } catch {
+    if (signal?.aborted) throw abortError(signal);
+  }
+  if (entry.fragment) ref = entry.fragment.value;
+  if (await isNonEmptyDir(target)) {
+    await run('hg', ['pull'], { cwd: target, env: hgEnv(), signal, code: 'E_HG_FAILED', what: `Updating the working copy of ${entry.filename}`, source: entry.raw });
+    await run('hg', ['update', '-C', '-r', ref], { cwd: target, env: hgEnv(), signal, code: 'E_HG_FAILED', what: `Checking out ${ref} in ${entry.filename}`, source: entry.raw });
+    return target;
+  }
+  const staged = await mkdtemp(join(srcdir, '.rbee-hg-'));
+  try {
+    await run('hg', ['clone', '-u', ref, '--', mirror, join(staged, name)], { env: hgEnv(), signal, code: 'E_HG_FAILED', what: `Creating the working copy of ${entry.filename} at ${ref}`, source: entry.raw });
+    await rename(join(staged, name), target);
+    return target;
+  } finally {
+    await rm(staged, { recursive: true, force: true });
+  }
+}
+
+/** `svn checkout -r REV` into the mirror, or `svn update -r REV` when it exists (a failed update only warns). */
+export async function downloadSvn(entry: SourceEntry, mirror: string, signal?: AbortSignal, onWarning?: (m: string) => void): Promise<void> {
+  checkHgSvnEntry(entry);
+  const url = stripUrl(entry, 'svn+');
+  const ref = entry.fragment?.value ?? 'HEAD';
+  const release = await acquireLock(mirror, { signal });
+  try {
+    if (!(await isNonEmptyDir(mirror))) {
+      await rm(mirror, { recursive: true, force: true });
+      const tmp = await mkdtemp(`${mirror}.partial-`);
+      try {
+        const dir = join(tmp, 'wc');
+        await mkdir(join(dir, '.makepkg'), { recursive: true });
+        await run('svn', ['checkout', '--non-interactive', '-r', ref, '--config-dir', join(dir, '.makepkg'), '--', url, dir], { signal, code: 'E_SVN_FAILED', what: `Checking out ${url}@${ref}`, source: entry.raw });
+        await rename(dir, mirror);
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
+      }
+      return;
+    }
+    try {
+      await run('svn', ['update', '--non-interactive', '-r', ref], { cwd: mirror, signal, code: 'E_SVN_FAILED', what: `Updating ${entry.filename}`, source: entry.raw });
+    } catch (e) {
+      if (signal?.aborted) throw abortError(signal);
+      onWarning?.(`Failure while updating ${entry.filename} svn repo: ${(e as Error).message}`);
+    }
+  } finally {
+    await release();
+  }
+}
+
+/** Copies the svn checkout into `srcdir/<name>` (makepkg: `cp -au`). */
+export async function extractSvn(entry: SourceEntry, mirror: string, srcdir: string, signal?: AbortSignal): Promise<string> {
+  const name = mirror.slice(mirror.lastIndexOf('/') + 1);
+  const target = join(srcdir, name);
+  const staged = await mkdtemp(join(srcdir, '.rbee-svn-'));
+  try {
+    await cp(mirror, join(staged, name), { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+    if (signal?.aborted) throw abortError(signal);
+    await rm(target, { recursive: true, force: true });
+    await rename(join(staged, name), target);
+    return target;
+  } finally {
+    await rm(staged, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,228 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, linkSync, writeFileSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { tmpdir } from 'node:os';
+import { detectArchive, extractArchive, FetchError, hasBsdtar } from '../src/index.js';
+import { buildTar, buildZip, type TarMember } from './archive-builder.js';
+import { cleanupTempDirs, rejectionOf, tempDir } from './helpers.js';
+
+afterEach(cleanupTempDirs);
+
+/** A small tree with what node-tar used to get wrong: symlink chains and absolute symlinks. */
+async function makeTree(root?: string): Promise<string> {
+  root ??= await tempDir('rbee-tree-');
+  const t = join(root, 'pkg-1.0');
+  mkdirSync(join(t, 'bin'), { recursive: true });
+  mkdirSync(join(t, 'share/doc'), { recursive: true });
+  writeFileSync(join(t, 'bin/tool'), '#!/bin/sh\necho hi\n');
+  chmodSync(join(t, 'bin/tool'), 0o755);
+  writeFileSync(join(t, 'share/doc/README'), 'readme\n');
+  chmodSync(join(t, 'share/doc/README'), 0o640);
+  // chain: c -> b -> a -> README (in an order where the chain precedes its target)
+  symlinkSync('b', join(t, 'share/doc/c'));
+  symlinkSync('a', join(t, 'share/doc/b'));
+  symlinkSync('README', join(t, 'share/doc/a'));
+  symlinkSync('/etc/localtime', join(t, 'share/localtime'));
+  linkSync(join(t, 'share/doc/README'), join(t, 'share/doc/README.hard'));
+  return root;
+}
+
+function expectTree(dest: string): void {
+  const t = join(dest, 'pkg-1.0');
+  expect(readFileSync(join(t, 'bin/tool'), 'utf8')).toContain('echo hi');
+  expect(statSync(join(t, 'bin/tool')).mode & 0o777).toBe(0o755);
+  expect(statSync(join(t, 'share/doc/README')).mode & 0o777).toBe(0o640);
+  expect(readlinkSync(join(t, 'share/doc/c'))).toBe('b');
+  expect(readlinkSync(join(t, 'share/doc/b'))).toBe('a');
+  expect(readFileSync(join(t, 'share/doc/c'), 'utf8')).toBe('readme\n');
+  expect(readlinkSync(join(t, 'share/localtime'))).toBe('/etc/localtime');
+  expect(readFileSync(join(t, 'share/doc/README.hard'), 'utf8')).toBe('readme\n');
+  expect(readdirSync(dest).filter((n) => n.startsWith('.rbee-'))).toEqual([]);
+}
+
+const extractors = (['bsdtar', 'node-tar'] as const).filter((x) => x === 'node-tar' || hasBsdtar());
+
+describe('detectArchive', () => {
+  it('detects by content, not by name', async () => {
+    const root = await makeTree();
+    const d = await tempDir();
+    execFileSync('tar', ['-cJf', join(d, 'x.bin'), '-C', root, 'pkg-1.0']);
+    expect(await detectArchive(join(d, 'x.bin'))).toEqual({ kind: 'tar', compression: 'xz' });
+    writeFileSync(join(d, 'notes.tar.gz'), 'just text');
+    expect(await detectArchive(join(d, 'notes.tar.gz'))).toEqual({ kind: 'none' });
+    writeFileSync(join(d, 'plain.gz'), gzipSync('hello'));
+    expect(await detectArchive(join(d, 'plain.gz'))).toEqual({ kind: 'compressed', compression: 'gzip' });
+  });
+});
+
+describe.each(extractors)('extractArchive with %s', (extractor) => {
+  let root: string;
+  let archives: Record<string, string>;
+  let d: string;
+  afterAll(() => rmSync(d, { recursive: true, force: true }));
+  beforeAll(async () => {
+    d = mkdtempSync(join(tmpdir(), 'rbee-arch-'));
+    root = await makeTree(join(d, 'tree'));
+    archives = {
+      tar: join(d, 'a.tar'),
+      'tar.gz': join(d, 'a.tar.gz'),
+      'tar.bz2': join(d, 'a.tar.bz2'),
+      'tar.xz': join(d, 'a.tar.xz'),
+      'tar.zst': join(d, 'a.tar.zst'),
+      'misnamed.zip': join(d, 'misnamed.zip'),
+    };
+    execFileSync('tar', ['-cf', archives.tar as string, '-C', root, 'pkg-1.0']);
+    execFileSync('tar', ['-czf', archives['tar.gz'] as string, '-C', root, 'pkg-1.0']);
+    execFileSync('tar', ['-cjf', archives['tar.bz2'] as string, '-C', root, 'pkg-1.0']);
+    execFileSync('tar', ['-cJf', archives['tar.xz'] as string, '-C', root, 'pkg-1.0']);
+    execFileSync('tar', ['--zstd', '-cf', archives['tar.zst'] as string, '-C', root, 'pkg-1.0']);
+    execFileSync('tar', ['-czf', archives['misnamed.zip'] as string, '-C', root, 'pkg-1.0']);
+  });
+
+  for (const kind of ['tar', 'tar.gz', 'tar.bz2', 'tar.xz', 'tar.zst', 'misnamed.zip']) {
+    it(`extracts ${kind} keeping modes, symlink chains and absolute symlink targets`, async () => {
+      const dest = await tempDir('rbee-src-');
+      const r = await extractArchive({ file: archives[kind] as string, dest, extractor });
+      expect(r.extracted).toBe(true);
+      expect(r.extractor).toBe(extractor);
+      expect(r.outputs).toEqual(['pkg-1.0']);
+      expectTree(dest);
+    });
+  }
+
+  it('decompresses a single .gz file next to it, and leaves a mismatching extension alone (as makepkg)', async () => {
+    const d = await tempDir();
+    writeFileSync(join(d, 'notes.txt.gz'), gzipSync('hello\n'));
+    writeFileSync(join(d, 'notes.dat'), gzipSync('hello\n'));
+    const dest = await tempDir();
+    const r = await extractArchive({ file: join(d, 'notes.txt.gz'), dest, extractor });
+    expect(r.outputs).toEqual(['notes.txt']);
+    expect(readFileSync(join(dest, 'notes.txt'), 'utf8')).toBe('hello\n');
+    const r2 = await extractArchive({ file: join(d, 'notes.dat'), dest, extractor });
+    expect(r2.extracted).toBe(false);
+  });
+
+  const hostile: [string, TarMember[], string][] = [
+    ['a ../ member', [{ name: 'ok.txt', data: 'ok' }, { name: '../escape.txt', data: 'pwned' }], '../escape.txt'],
+    ['an absolute member', [{ name: 'ok.txt', data: 'ok' }, { name: '@OUT@/abs.txt', data: 'pwned' }], '@OUT@/abs.txt'],
+    ['a write through a symlink', [{ name: 'lnk', type: '2', linkname: '@OUT@' }, { name: 'lnk/through.txt', data: 'pwned' }], 'lnk/through.txt'],
+    ['a hard link out of the tree', [{ name: 'ok.txt', data: 'ok' }, { name: 'hl', type: '1', linkname: '../../../../../@OUTREL@/victim.txt' }], 'hl'],
+    ['a hard link to an absolute path', [{ name: 'hl', type: '1', linkname: '@OUT@/victim.txt' }], 'hl'],
+    ['a hard link through a symlink', [{ name: 's', type: '2', linkname: '@OUT@' }, { name: 'hl', type: '1', linkname: 's/victim.txt' }], 'hl'],
+    ['a device node', [{ name: 'null', type: '3' }], 'null'],
+    ['a FIFO', [{ name: 'fifo', type: '6' }], 'fifo'],
+  ];
+  for (const [what, members, bad] of hostile) {
+    it(`E_UNSAFE_ARCHIVE_ENTRY for ${what}, and nothing is written anywhere`, async () => {
+      const out = await tempDir('rbee-outside-');
+      writeFileSync(join(out, 'victim.txt'), 'original');
+      const sub = (s: string): string => s.replace('@OUT@', out).replace('@OUTREL@', out.slice(1));
+      const d = await tempDir();
+      const file = join(d, 'evil.tar.gz');
+      writeFileSync(file, gzipSync(buildTar(members.map((m) => ({ ...m, name: sub(m.name), linkname: m.linkname && sub(m.linkname) })))));
+      const dest = await tempDir('rbee-src-');
+      writeFileSync(join(dest, 'existing'), 'kept');
+      const e = await rejectionOf(extractArchive({ file, dest, extractor }));
+      expect(FetchError.isInstance(e)).toBe(true);
+      expect(e.code).toBe('E_UNSAFE_ARCHIVE_ENTRY');
+      expect(e.entry).toBe(sub(bad));
+      expect(readdirSync(dest)).toEqual(['existing']);
+      expect(readdirSync(out).sort()).toEqual(['victim.txt']);
+      expect(readFileSync(join(out, 'victim.txt'), 'utf8')).toBe('original');
+      expect(existsSync(join(d, '..', 'escape.txt'))).toBe(false);
+    });
+  }
+
+  it('E_EXTRACT_FAILED for a truncated tar.gz, leaving srcdir untouched', async () => {
+    const full = readFileSync(archives['tar.gz'] as string);
+    const d = await tempDir();
+    const file = join(d, 'cut.tar.gz');
+    writeFileSync(file, full.subarray(0, Math.floor(full.length / 2)));
+    const dest = await tempDir();
+    const e = await rejectionOf(extractArchive({ file, dest, extractor }));
+    expect(e.code).toBe('E_EXTRACT_FAILED');
+    expect(readdirSync(dest)).toEqual([]);
+  });
+
+  it('E_EXTRACT_FAILED for a tar whose second header is corrupt', async () => {
+    const tar = buildTar([{ name: 'a.txt', data: 'a'.repeat(600) }, { name: 'b.txt', data: 'b' }]);
+    tar.fill(0x41, 1536 + 100, 1536 + 160); // scribble over the mode/size/checksum fields of member 2
+    const d = await tempDir();
+    const file = join(d, 'bad.tar');
+    writeFileSync(file, tar);
+    const dest = await tempDir();
+    const e = await rejectionOf(extractArchive({ file, dest, extractor }));
+    expect(e.code).toBe('E_EXTRACT_FAILED');
+    expect(readdirSync(dest)).toEqual([]);
+  });
+
+  it('E_ARCHIVE_TOO_LARGE past maxBytes', async () => {
+    const dest = await tempDir();
+    const e = await rejectionOf(extractArchive({ file: archives['tar.gz'] as string, dest, extractor, limits: { maxBytes: 10 } }));
+    expect(e.code).toBe('E_ARCHIVE_TOO_LARGE');
+    expect(readdirSync(dest)).toEqual([]);
+  });
+
+  it('E_ARCHIVE_TOO_LARGE past maxRatio (a decompression bomb)', async () => {
+    const d = await tempDir();
+    const file = join(d, 'bomb.tar.gz');
+    writeFileSync(file, gzipSync(buildTar([{ name: 'zeros', data: Buffer.alloc(80 * 1024 * 1024) }]), { level: 1 }));
+    const dest = await tempDir();
+    const e = await rejectionOf(extractArchive({ file, dest, extractor, limits: { maxRatio: 100 } }));
+    expect(e.code).toBe('E_ARCHIVE_TOO_LARGE');
+    expect(readdirSync(dest)).toEqual([]);
+  });
+
+  it('rejects with an AbortError when cancelled and leaves nothing behind', async () => {
+    const dest = await tempDir();
+    const ctrl = new AbortController();
+    ctrl.abort();
+    const e = await rejectionOf(extractArchive({ file: archives['tar.xz'] as string, dest, extractor, signal: ctrl.signal }));
+    expect(e.name).toBe('AbortError');
+    expect(readdirSync(dest)).toEqual([]);
+  });
+});
+
+describe.skipIf(!hasBsdtar())('zip through bsdtar', () => {
+  it('extracts a zip', async () => {
+    const d = await tempDir();
+    const file = join(d, 'a.zip');
+    writeFileSync(file, buildZip([{ name: 'dir/hello.txt', data: 'hello zip\n' }]));
+    const dest = await tempDir();
+    const r = await extractArchive({ file, dest });
+    expect(r.type.kind).toBe('zip');
+    expect(readFileSync(join(dest, 'dir/hello.txt'), 'utf8')).toBe('hello zip\n');
+  });
+
+  it('E_UNSAFE_ARCHIVE_ENTRY for zip-slip names', async () => {
+    const d = await tempDir();
+    const file = join(d, 'slip.zip');
+    writeFileSync(file, buildZip([{ name: 'fine.txt', data: 'ok' }, { name: '../../slip.txt', data: 'pwned' }]));
+    const dest = await tempDir();
+    const e = await rejectionOf(extractArchive({ file, dest }));
+    expect(e.code).toBe('E_UNSAFE_ARCHIVE_ENTRY');
+    expect(e.entry).toBe('../../slip.txt');
+    expect(readdirSync(dest)).toEqual([]);
+    expect(existsSync(join(dest, '../../slip.txt'))).toBe(false);
+  });
+
+  it('the node-tar fallback refuses zip with E_EXTRACT_FAILED (zip needs bsdtar)', async () => {
+    const d = await tempDir();
+    const file = join(d, 'a.zip');
+    writeFileSync(file, buildZip([{ name: 'x', data: 'x' }]));
+    const e = await rejectionOf(extractArchive({ file, dest: await tempDir(), extractor: 'node-tar' }));
+    expect(e.code).toBe('E_EXTRACT_FAILED');
+  });
+
+  it('with scan: "first" the result is the same', async () => {
+    const root = await makeTree();
+    const d = await tempDir();
+    execFileSync('tar', ['-czf', join(d, 'a.tgz'), '-C', root, 'pkg-1.0']);
+    const dest = await tempDir();
+    await extractArchive({ file: join(d, 'a.tgz'), dest, scan: 'first' });
+    expectTree(dest);
+    expect(lstatSync(join(dest, 'pkg-1.0/share/localtime')).isSymbolicLink()).toBe(true);
+  });
+});
