@@ -81,8 +81,15 @@ export interface WorkerProvisionerOptions {
    * @default 'auto'
    */
   sandbox?: SandboxMode | boolean;
-  /** Whether build functions may use the network. @default the executor's default */
+  /** Whether build functions may use the network. @default the executor's default (no network) */
   network?: boolean;
+  /**
+   * Run `package()` under fakeroot. makepkg does so to record root ownership in a package
+   * archive; the provisioner installs the tree for the current user, so it is off by default
+   * (and saves fakeroot's start-up and per-syscall cost).
+   * @default false
+   */
+  fakeroot?: boolean | 'auto';
   /** Target architecture (`CARCH`). @default this machine's (`x86_64`, `aarch64`) */
   carch?: string;
   /** Target platform. @default this machine's */
@@ -871,6 +878,7 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
         env: { CARCH: this.carch, ...this.options.buildEnv },
         sandbox: this.sandbox,
         ...(this.options.network === undefined ? {} : { network: this.options.network }),
+        fakeroot: this.options.fakeroot ?? false,
         carch: this.carch,
         signal,
         logFile: dirs.logFile,

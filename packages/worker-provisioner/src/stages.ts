@@ -96,6 +96,7 @@ export interface Stages {
     env?: Record<string, string>;
     sandbox?: SandboxMode;
     network?: boolean;
+    fakeroot?: boolean | 'auto';
     signal?: AbortSignal;
     onLine?: (line: BuildLine) => void;
     onWarning?: (message: string) => void;
