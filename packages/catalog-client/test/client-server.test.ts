@@ -181,6 +181,12 @@ describe('directory mode specifics', () => {
     expect((await rejectionOf(client.getFile('file:///etc/', 'passwd'))).code).toBe('E_INVALID_OPTIONS');
   });
 
+  it('E_INVALID_OPTIONS for a directory that does not exist', async () => {
+    const client = new CatalogClient({ url: join(exampleCatalog, 'no-such-dir') });
+    expect((await rejectionOf(client.listWorkers())).code).toBe('E_INVALID_OPTIONS');
+    expect((await rejectionOf(client.getWorker('demo-worker-rbee'))).code).toBe('E_INVALID_OPTIONS');
+  });
+
   it('works without workers.json (index built from workers/*.json)', async () => {
     const { dir, cleanup } = await tempDir();
     try {

@@ -9,7 +9,7 @@ import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { createCatalogServer, type CatalogServer } from '../src/server.js';
-import { ensureExampleArchives, exampleCatalog, tempDir } from './helpers.js';
+import { ensureExampleArchives, exampleCatalog, rejectionOf, tempDir } from './helpers.js';
 
 let server: CatalogServer;
 let base: string;
@@ -106,6 +106,36 @@ describe('routes', () => {
     expect(post.statusCode).toBe(405);
     expect(post.headers.allow).toBe('GET, HEAD');
     expect(JSON.parse(await post.body.text()).error.code).toBe('E_METHOD_NOT_ALLOWED');
+  });
+});
+
+describe('a broken catalog directory', () => {
+  it('answers 500 E_CATALOG_RESPONSE for malformed documents, and the client reports it', async () => {
+    const broken = await tempDir();
+    const { mkdir, writeFile } = await import('node:fs/promises');
+    await mkdir(join(broken.dir, 'workers'));
+    await writeFile(join(broken.dir, 'workers.json'), '{"workers": [');
+    await writeFile(join(broken.dir, 'workers', 'half.json'), JSON.stringify({ id: 'half', name: 'h', version: '1', variants: [{ backend: 'cpu' }] }));
+    const s = createCatalogServer(broken.dir);
+    const u = await s.listen();
+    try {
+      const list = await request(new URL('/workers', u));
+      expect(list.statusCode).toBe(500);
+      expect(JSON.parse(await list.body.text()).error.code).toBe('E_CATALOG_RESPONSE');
+      const pkg = await request(new URL('/workers/half/PKGBUILD', u));
+      expect(pkg.statusCode).toBe(500);
+      const err = JSON.parse(await pkg.body.text()).error;
+      expect(err.code).toBe('E_CATALOG_RESPONSE');
+      expect(err.message).toContain('variants[0].platforms');
+      expect(err.message).not.toContain(broken.dir); // no server paths in answers
+      const { CatalogClient } = await import('../src/index.js');
+      const c = new CatalogClient({ url: u, cacheDir: false, retries: 0 });
+      expect((await rejectionOf(c.getWorker('half'))).code).toBe('E_CATALOG_RESPONSE');
+      await c.close();
+    } finally {
+      await s.close();
+      await broken.cleanup();
+    }
   });
 });
 
