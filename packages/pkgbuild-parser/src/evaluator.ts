@@ -621,8 +621,9 @@ export class Evaluator {
     let argv: string[];
     try {
       argv = this.expandFields(cmd.name);
+      const isLet = argv[0] === 'let';
       for (const a of cmd.args) {
-        if (a.type === 'Word') for (const f of this.expandFields(a)) argv.push(f);
+        if (a.type === 'Word') for (const f of this.expandFields(a, isLet)) argv.push(f);
         else argv.push('\0assign');
       }
     } catch (e) {
@@ -1297,13 +1298,13 @@ export class Evaluator {
   // Word expansion
 
   /** Expands a word to fields (brace expansion, splitting, glob check), as in array elements and command arguments. */
-  expandFields(w: Word): string[] {
+  expandFields(w: Word, letArg = false): string[] {
     const variants = this.braceVariants(w);
     const out: string[] = [];
     for (const parts of variants) {
       const fields = this.expandPartsToFields(parts, w);
       for (const f of fields) {
-        if (hasGlobChars(f.segs.map((s) => ({ text: s.t, quoted: s.q === 1 })))) {
+        if (hasGlobChars(f.segs.map((s) => ({ text: s.t, quoted: s.q === 1 }))) && !clearlyLiteralGlob(f.segs, letArg)) {
           throw new Unknown('an unquoted glob pattern (`*`, `?`, `[…]`) is expanded against the files next to the PKGBUILD; quote it if it is meant literally', w.range, 'W_GLOB');
         }
         let s = '';
@@ -1719,8 +1720,9 @@ export class Evaluator {
       }
       case '/': case '//': case '/#': case '/%': {
         const segs = p.arg ? this.expandPattern(p.arg) : [];
-        const rep = p.arg2 ? this.expandReplacement(p.arg2, inDq) : '';
+        const repParts = p.arg2 ? this.expandReplacement(p.arg2, inDq) : [];
         if (segs.length === 0 || segs.every((x) => x.t === '')) {
+          const rep = fillReplacement(repParts, '');
           if (op === '/#') return each((s) => rep + s);
           if (op === '/%') return each((s) => s + rep);
           return base;
@@ -1729,11 +1731,11 @@ export class Evaluator {
         return each((s) => {
           this.checkAsciiForPattern(s, segs, p);
           if (op === '/#') {
-            for (let i = s.length; i >= 0; i--) if (re.test(s.slice(0, i))) return rep + s.slice(i);
+            for (let i = s.length; i >= 0; i--) if (re.test(s.slice(0, i))) return fillReplacement(repParts, s.slice(0, i)) + s.slice(i);
             return s;
           }
           if (op === '/%') {
-            for (let i = 0; i <= s.length; i++) if (re.test(s.slice(i))) return s.slice(0, i) + rep;
+            for (let i = 0; i <= s.length; i++) if (re.test(s.slice(i))) return s.slice(0, i) + fillReplacement(repParts, s.slice(i));
             return s;
           }
           let out = '';
@@ -1750,7 +1752,7 @@ export class Evaluator {
               }
             }
             if (matched !== -1 && matched > i) {
-              out += rep;
+              out += fillReplacement(repParts, s.slice(i, matched));
               i = matched;
               if (op === '/') done = true;
               continue;
@@ -1835,13 +1837,29 @@ export class Evaluator {
     return s;
   }
 
-  expandReplacement(w: Word, inDq: boolean): string {
+  /**
+   * The replacement of `${v/pat/rep}`: bash 5.2 (`patsub_replacement`) replaces an unquoted `&`
+   * (written or coming from an unquoted expansion) with the matched text.
+   */
+  expandReplacement(w: Word, inDq: boolean): (string | typeof MATCH)[] {
     void inDq;
-    // bash 5.2 patsub_replacement: an unquoted `&` in the replacement stands for the match
+    const out: (string | typeof MATCH)[] = [];
+    const addSplit = (t: string): void => {
+      const pieces = t.split('&');
+      pieces.forEach((x, i) => {
+        if (i > 0) out.push(MATCH);
+        if (x) out.push(x);
+      });
+    };
     for (const p of w.parts) {
-      if (p.type === 'Literal' && p.value.includes('&')) throw new Unknown('`&` in a pattern replacement refers to the match (bash 5.2); not evaluated statically', p.range, 'W_UNSUPPORTED');
+      switch (p.type) {
+        case 'Literal': addSplit(p.value); break;
+        case 'Escaped': case 'SingleQuoted': case 'AnsiCQuoted': out.push(p.value); break;
+        case 'DoubleQuoted': out.push(this.joinDq(p.parts)); break;
+        default: addSplit(this.joinSegs(this.expandPart(p, true)));
+      }
     }
-    return this.expandScalar(w, false);
+    return out;
   }
 
   compile(segs: { t: string; quoted: boolean }[], p: ParamExpansionPart): RegExp {
@@ -1866,6 +1884,25 @@ export class Evaluator {
 }
 
 const BREAK = Symbol('break');
+
+/**
+ * A glob pattern that cannot match a file next to a PKGBUILD: a URL (it would need a
+ * directory named `https:`), or a `let` expression `name=…` (a file named like an
+ * assignment). Everything else stays unknown.
+ */
+function clearlyLiteralGlob(segs: Seg[], letArg: boolean): boolean {
+  let t = '';
+  for (const x of segs) t += x.t;
+  if (/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(t)) return true;
+  return letArg && /^[a-zA-Z_][a-zA-Z0-9_]*(\[[^\]]*\])?[-+*/%&|^<>]?=/.test(t);
+}
+const MATCH = Symbol('match');
+
+function fillReplacement(rep: (string | typeof MATCH)[], matched: string): string {
+  let s = '';
+  for (const x of rep) s += x === MATCH ? matched : x;
+  return s;
+}
 
 function intCompare(op: string, a: bigint, b: bigint): boolean {
   switch (op) {
