@@ -3,7 +3,8 @@
  * (sent with raw sockets so nothing normalises the paths first).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFile, symlink } from 'node:fs/promises';
+import { readFile, symlink, writeFile } from 'node:fs/promises';
+import fc from 'fast-check';
 import { connect } from 'node:net';
 import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,14 +15,18 @@ import { ensureExampleArchives, exampleCatalog, rejectionOf, tempDir } from './h
 let server: CatalogServer;
 let base: string;
 let copy: { dir: string; cleanup: () => Promise<void> };
+let catalogDir: string;
+const MARKER = 'SECRET-OUTSIDE-THE-CATALOG';
 
 beforeAll(async () => {
   await ensureExampleArchives();
   copy = await tempDir();
-  await cp(exampleCatalog, copy.dir, { recursive: true });
+  catalogDir = join(copy.dir, 'catalog');
+  await cp(exampleCatalog, catalogDir, { recursive: true });
+  await writeFile(join(copy.dir, 'SECRET'), MARKER);
   // a symlink pointing out of the catalog must not be followed
-  await symlink('/etc/passwd', join(copy.dir, 'workers', 'demo-worker-rbee', 'cpu', 'leak'));
-  server = createCatalogServer({ dir: copy.dir, platform: 'linux', arch: 'x86_64' });
+  await symlink(join(copy.dir, 'SECRET'), join(catalogDir, 'workers', 'demo-worker-rbee', 'cpu', 'leak'));
+  server = createCatalogServer({ dir: catalogDir, platform: 'linux', arch: 'x86_64' });
   base = await server.listen(0, '127.0.0.1');
 });
 afterAll(async () => {
@@ -63,7 +68,7 @@ describe('routes', () => {
   it('GET /workers serves the index, GET /workers/:id one worker', async () => {
     const list = await get('/workers');
     expect(list.headers['content-type']).toBe('application/json');
-    expect(list.body).toBe(await readFile(join(copy.dir, 'workers.json'), 'utf8'));
+    expect(list.body).toBe(await readFile(join(catalogDir, 'workers.json'), 'utf8'));
     const one = await get('/workers/demo-worker-rbee-bin');
     expect(JSON.parse(one.body).id).toBe('demo-worker-rbee-bin');
   });
@@ -89,7 +94,7 @@ describe('routes', () => {
   it('serves local sources as static files', async () => {
     const r = await get('/workers/demo-worker-rbee/cpu/Makefile');
     expect(r.status).toBe(200);
-    expect(r.body).toBe(await readFile(join(copy.dir, 'workers/demo-worker-rbee/cpu/Makefile'), 'utf8'));
+    expect(r.body).toBe(await readFile(join(catalogDir, 'workers/demo-worker-rbee/cpu/Makefile'), 'utf8'));
     const gz = await get('/workers/demo-worker-rbee-bin/cpu/demo-worker-rbee-0.1.0-aarch64.tar.gz', {}, 'HEAD');
     expect(gz.headers['content-type']).toBe('application/gzip');
     expect(gz.body).toBe('');
@@ -184,5 +189,21 @@ describe('traversal is refused', () => {
     expect(r.status).toBe(status);
     expect(JSON.parse(r.body).error.code).toBe(code);
     expect(r.body).not.toContain('root:');
+    expect(r.body).not.toContain(MARKER);
+  });
+
+  it('no path built from traversal pieces ever reaches a file outside the catalog', async () => {
+    const piece = fc.constantFrom(
+      '..', '%2e%2e', '%2E%2e', '.%2e', '.', '', '%00', 'SECRET', 'catalog', 'workers',
+      'workers/demo-worker-rbee/cpu/leak', '..%2fSECRET', '%2fSECRET', '%5c..%5cSECRET', '%252e%252e',
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(piece, { minLength: 1, maxLength: 4 }), async (parts) => {
+        const r = await raw(`/${parts.join('/')}`);
+        expect([200, 304, 400, 404]).toContain(r.status);
+        expect(r.body).not.toContain(MARKER);
+      }),
+      { numRuns: Number(process.env.FAST_CHECK_RUNS ?? 300) },
+    );
   });
 });
