@@ -2,7 +2,9 @@
  * The parts of the four composed packages the provisioner uses, as structural types. The real
  * implementations are loaded on first use; tests and embedders may pass their own.
  */
-import type { Diagnostic, Pkgbuild } from '@rbee/pkgbuild-parser';
+import { inspectPkgbuild, runPkgbuild } from '@rbee/pkgbuild-executor';
+import { lintPkgbuild, parsePkgbuild, type Diagnostic, type Pkgbuild } from '@rbee/pkgbuild-parser';
+import { fetchSources } from '@rbee/source-fetcher';
 
 /** `parsePkgbuild`'s result. */
 export interface ParseResultLike {
@@ -91,7 +93,7 @@ export interface Stages {
     startdir: string;
     srcdir: string;
     pkgdir: string;
-    functions?: string[];
+    functions?: ('prepare' | 'pkgver' | 'build' | 'check' | 'package')[];
     skipCheck?: boolean;
     env?: Record<string, string>;
     sandbox?: SandboxMode;
@@ -129,37 +131,20 @@ export interface FetchResultLike {
   path: string;
   bytes: number;
   fromCache: boolean;
-  [key: string]: unknown;
+  /** Digests computed for the file, by algorithm. */
+  checksums?: object;
 }
 
-let loaded: Promise<Stages> | undefined;
+/** The real stage functions of the composed packages. */
+export const DEFAULT_STAGES: Stages = {
+  parsePkgbuild: (text, opts) => parsePkgbuild(text, opts),
+  lintPkgbuild: (input, opts) => lintPkgbuild(input, opts),
+  inspectPkgbuild: (path, opts) => inspectPkgbuild(path, opts),
+  fetchSources: (opts) => fetchSources(opts),
+  runPkgbuild: (opts) => runPkgbuild(opts),
+};
 
-/** Load the real stage functions from the composed packages (once). */
+/** Load the real stage functions (kept async for callers that lazy-load). */
 export function loadStages(): Promise<Stages> {
-  loaded ??= (async () => {
-    const [parser, executor, fetcher] = await Promise.all([
-      import('@rbee/pkgbuild-parser') as Promise<unknown>,
-      import('@rbee/pkgbuild-executor') as Promise<unknown>,
-      import('@rbee/source-fetcher') as Promise<unknown>,
-    ]);
-    const p = parser as Pick<Stages, 'parsePkgbuild' | 'lintPkgbuild'>;
-    const e = executor as Pick<Stages, 'inspectPkgbuild' | 'runPkgbuild'>;
-    const f = fetcher as Pick<Stages, 'fetchSources'>;
-    return {
-      // a parser build without the static evaluator: everything goes through bash (inspect)
-      parsePkgbuild:
-        typeof p.parsePkgbuild === 'function'
-          ? p.parsePkgbuild
-          : (_text, opts) => ({
-              pkgbuild: { pkgbase: '', pkgname: [], vars: {}, packages: [], functions: [], unknown: ['pkgname'], carch: opts.carch },
-              diagnostics: [],
-              isStatic: false,
-            }),
-      lintPkgbuild: typeof p.lintPkgbuild === 'function' ? p.lintPkgbuild : () => [],
-      inspectPkgbuild: e.inspectPkgbuild,
-      runPkgbuild: e.runPkgbuild,
-      fetchSources: f.fetchSources,
-    };
-  })();
-  return loaded;
+  return Promise.resolve(DEFAULT_STAGES);
 }
