@@ -470,7 +470,7 @@ export class CatalogClient {
       throw new CatalogError('E_INVALID_OPTIONS', `${what} must be http(s) or file:, got ${url.protocol}`, { url: redactUrl(url) });
     }
     if (this.#settings === undefined) {
-      // A directory catalog may still point at http(s) PKGBUILDs; they are fetched without a token.
+      // A directory catalog is local only: its pkgbuildUrls are paths inside the directory.
       throw new CatalogError('E_INVALID_OPTIONS', `${what} ${redactUrl(url)} is remote but this client reads the directory catalog ${this.url}`, {
         url: redactUrl(url),
       });
