@@ -14,7 +14,14 @@ import { ProgressMeter, type ProgressEvent } from './progress.js';
 import type { HashAlgorithm } from './source-list.js';
 import { sleep } from './sleep.js';
 
-const pkgVersion = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+function readVersion(): string {
+  try {
+    return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+const pkgVersion = readVersion();
 
 /** The `User-Agent` sent with every request. */
 export const USER_AGENT = `rbee-source-fetcher/${pkgVersion}`;

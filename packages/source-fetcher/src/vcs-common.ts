@@ -9,10 +9,11 @@ const toolCache = new Map<string, boolean>();
 
 /** True when `tool --version` runs. */
 export function hasTool(tool: string): boolean {
-  let v = toolCache.get(tool);
+  const key = `${tool}\0${process.env.PATH ?? ''}`;
+  let v = toolCache.get(key);
   if (v === undefined) {
     v = spawnSync(tool, ['--version'], { stdio: 'ignore' }).status === 0;
-    toolCache.set(tool, v);
+    toolCache.set(key, v);
   }
   return v;
 }
