@@ -127,6 +127,7 @@ export function printsToStdout(cmd: SimpleCommand): boolean {
   if (PRINTERS.has(name)) {
     if ((name === 'grep' || name === 'egrep' || name === 'fgrep') && args.some((a) => /^-[a-zA-Z]*q|^--(quiet|silent)$/.test(a))) return false;
     if (name === 'sed' && args.some((a) => /^-[a-zA-Z]*i|^--in-place/.test(a))) return false;
+    if (name === 'printf' && args[0] === '-v') return false;
     return true;
   }
   if ((name === 'declare' || name === 'typeset' || name === 'export' || name === 'readonly') && args.some((a) => /^-[a-zA-Z]*p/.test(a))) return true;

@@ -139,7 +139,7 @@ describe('warnings beyond makepkg', () => {
   it('W_TOPLEVEL_OUTPUT for top-level commands that print, not for redirected ones or functions', () => {
     expect(w(`${head}echo hello\n${pkg}`)).toEqual(['W_TOPLEVEL_OUTPUT']);
     expect(w(`${head}if true; then printf '%s\\n' banner; fi\n${pkg}`)).toEqual(['W_TOPLEVEL_OUTPUT']);
-    expect(w(`${head}echo hello >&2\necho x > /dev/null\n{ echo a; } 2>&1 >/dev/null\necho a | grep -q a\n${pkg}`)).toEqual([]);
+    expect(w(`${head}printf -v _x '%s' y\necho hello >&2\necho x > /dev/null\n{ echo a; } 2>&1 >/dev/null\necho a | grep -q a\n${pkg}`)).toEqual([]);
     expect(w(`${head}_v=$(echo 1)\nbuild() {\n  echo inside\n}\n${pkg}`)).not.toContain('W_TOPLEVEL_OUTPUT');
   });
 
