@@ -54,6 +54,10 @@ export interface CatalogServer {
   readonly server: Server;
   /** `http://host:port/` once listening, else undefined. */
   readonly url: string | undefined;
+  /** The bound port once listening, else undefined. */
+  readonly port: number | undefined;
+  /** The bound address (as `net.Server#address()`), or null when not listening. */
+  address(): AddressInfo | null;
   /**
    * Starts listening; resolves to the base URL (`http://127.0.0.1:8787/`).
    * @param port - TCP port; `0` picks a free one. @default 0
@@ -369,6 +373,12 @@ export function createCatalogServer(options: CatalogServerOptions | string): Cat
     server,
     get url() {
       return url;
+    },
+    get port() {
+      return server.listening ? (server.address() as AddressInfo).port : undefined;
+    },
+    address() {
+      return server.listening ? (server.address() as AddressInfo) : null;
     },
     listen(port = 0, host = '127.0.0.1') {
       return new Promise<string>((resolveListen, reject) => {

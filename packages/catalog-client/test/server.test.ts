@@ -59,6 +59,12 @@ async function get(path: string, headers: Record<string, string> = {}, method: '
 }
 
 describe('routes', () => {
+  it('reports where it listens', () => {
+    expect(server.url).toBe(base);
+    expect(server.port).toBe(Number(new URL(base).port));
+    expect(server.address()?.address).toBe('127.0.0.1');
+  });
+
   it('GET /health', async () => {
     const r = await get('/health');
     expect(r.status).toBe(200);
