@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { PkgbuildError } from './errors.js';
 import type { Pkgbuild, Value } from './model.js';
+import { parsePkgbuild } from './parse.js';
 import { parseSrcinfo, SrcinfoParseError } from './srcinfo-reader.js';
 import { normalizeSrcinfoValue, toSrcinfo } from './srcinfo-writer.js';
 
@@ -147,6 +148,14 @@ describe('toSrcinfo matches makepkg --printsrcinfo', () => {
     expect(normalizeSrcinfoValue('\u3000x\u3000')).toBe('\u3000x\u3000');
     expect(normalizeSrcinfoValue('\u3000x\u3000', 'C.UTF-8')).toBe('x');
     expect(normalizeSrcinfoValue('\u00a0x', 'C.UTF-8')).toBe('\u00a0x');
+  });
+});
+
+describe('parsePkgbuild + toSrcinfo on the same fixtures', () => {
+  it.each(['whitespace', 'split-overrides', 'arch-blocks', 'scalars-empty'])('%s', (name) => {
+    const r = parsePkgbuild(read(`${name}/PKGBUILD`), { carch: 'x86_64' });
+    expect(r.isStatic).toBe(true);
+    expect(toSrcinfo(r.pkgbuild)).toBe(read(`${name}/expected.srcinfo`));
   });
 });
 
