@@ -24,6 +24,7 @@ const root = dirname(here);
 const MIB = Number(process.env.BENCH_PROVISION_MIB ?? 50);
 const RUNS = Math.max(1, Number(process.env.BENCH_PROVISION_RUNS ?? 3));
 const carch = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
+const fmt = (x) => `${x.toFixed(0).padStart(7)} ms`;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const execFileAsync = promisify(execFile);
@@ -146,7 +147,6 @@ package() {
   const first = median(firstRuns);
   const forced = median(forcedRuns);
   const present = median(presentRuns);
-  const fmt = (x) => `${x.toFixed(0).padStart(7)} ms`;
   console.log(`archive: ${(bytes / 1048576).toFixed(1)} MiB from loopback, ${RUNS} runs each, medians`);
   console.log(`floor (curl|tee|sha256sum + bsdtar -xf + cp -r) ${fmt(floor)}   runs: ${floorRuns.map((x) => x.toFixed(0)).join(' ')}`);
   console.log(`provision, first install                      ${fmt(first)}   runs: ${firstRuns.map((x) => x.toFixed(0)).join(' ')}   ratio ${(first / floor).toFixed(2)} (target ≤ 1.5)`);

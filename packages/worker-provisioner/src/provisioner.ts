@@ -54,11 +54,17 @@ import { BUILD_LOG_NAME, defaultHome, fullVersion, isSafePkgname, MANIFEST_NAME,
 export interface CatalogClientOptionsLike {
   /** `http(s)://…` catalog URL or a local catalog directory. */
   url: string;
+  /** Bearer token for a private catalog. @default process.env.RBEE_CATALOG_TOKEN */
   token?: string;
+  /** Per-request time limit in ms. @default the client's (15000) */
   timeoutMs?: number;
+  /** Retries on network errors and 5xx. @default the client's (2) */
   retries?: number;
+  /** ETag/offline cache of catalog answers; `false` disables it. @default the client's (`$RBEE_HOME/catalog`, …) */
   cacheDir?: string | false;
+  /** Answer from the cache only. @default false */
   offline?: boolean;
+  /** Any other `CatalogClientOptions` field, passed through. */
   [key: string]: unknown;
 }
 

@@ -106,3 +106,26 @@ describe('detectBackend', () => {
     expect(await detectBackend({ platform: 'macos', arch: 'x86_64', path: empty, root: empty })).toBe('cpu');
   });
 });
+
+describe('sweepBuilds', () => {
+  it('removes dead jobs and failed builds beyond the retention, keeps live jobs and recent failures', async () => {
+    const { createJobDirs, markFailed, sweepBuilds } = await import('../src/build-dirs.js');
+    const { spawnSync } = await import('node:child_process');
+    const { hostname } = await import('node:os');
+    const live = await createJobDirs(home, 'live', {});
+    const dead = await createJobDirs(home, 'dead', {});
+    const deadPid = Number(spawnSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).stdout.trim());
+    await writeFile(join(dead.root, 'job.json'), JSON.stringify({ pid: deadPid, token: 'x', hostname: hostname(), since: 1 }));
+    for (const [i, id] of ['f1', 'f2', 'f3'].entries()) {
+      const d = await createJobDirs(home, id, {});
+      await markFailed(d, { code: 'E_X' });
+      await writeFile(join(d.root, 'failed.json'), JSON.stringify({ failedAt: 1000 + i }));
+    }
+    const removed = await sweepBuilds(home, { keepFailed: 2, maxFailedAgeMs: 1e12 }, 5000);
+    expect(removed.sort()).toEqual(['dead', 'f1']);
+    expect((await readdir(home.buildsDir)).sort()).toEqual(['f2', 'f3', 'live']);
+    // age bound
+    expect((await sweepBuilds(home, { keepFailed: 5, maxFailedAgeMs: 3998.5 }, 5000)).sort()).toEqual(['f2']);
+    expect(live.root).toBe(home.buildDir('live'));
+  });
+});
