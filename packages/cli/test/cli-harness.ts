@@ -20,9 +20,14 @@ export interface CliResult {
   stderr: string;
 }
 
-/** A clean environment: no colour, no CI, no inherited catalog or home. */
+// The catalog client's response cache goes here unless a test sets XDG_CACHE_HOME itself, so
+// tests never write to the real ~/.cache.
+const cacheHome = mkdtempSync(join(tmpdir(), 'rbee-cli-xdg-'));
+process.on('exit', () => rmSync(cacheHome, { recursive: true, force: true }));
+
+/** A clean environment: no colour, no CI, no inherited catalog or home, a temp XDG cache. */
 export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', XDG_CACHE_HOME: cacheHome };
   for (const k of ['FORCE_COLOR', 'CI', 'WORKER_CATALOG_URL', 'RBEE_HOME', 'NODE_OPTIONS']) delete env[k];
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete env[k];

@@ -74,18 +74,19 @@ describe('rbee-worker install (not a terminal)', () => {
   });
 
   it('info prints the installed worker and its catalog entry; --json has `path` at the top', async () => {
-    const r = await runCli(['info', 'demo-worker-rbee', '--home', home, '--catalog', url]);
+    const r = await runCli(['info', 'demo-worker-rbee', '--home', home, '--catalog', url], { env: env() });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^demo-worker-rbee 0\.1\.0-1 \(cpu, linux\/\w+\) installed\n/);
     expect(r.stdout).toContain(`executable    ${home}/workers/demo-worker-rbee/0.1.0-1/`);
     expect(r.stdout).toContain('catalog       0.1.0 — A tiny C program');
-    const j = JSON.parse((await runCli(['info', 'demo-worker-rbee', '--json', '--home', home, '--catalog', url])).stdout) as WorkerBinary & { installed: boolean; catalog: { id: string } };
+    expect(r.stderr).toBe('');
+    const j = JSON.parse((await runCli(['info', 'demo-worker-rbee', '--json', '--home', home, '--catalog', url], { env: env() })).stdout) as WorkerBinary & { installed: boolean; catalog: { id: string } };
     expect(j).toMatchObject({ id: 'demo-worker-rbee', installed: true, version: '0.1.0-1', catalog: { id: 'demo-worker-rbee' } });
     expect(existsSync(j.path)).toBe(true);
   });
 
   it('info on a worker that is only in the catalog says it is not installed (exit 0)', async () => {
-    const r = await runCli(['info', 'demo-worker-rbee-dyn', '--home', home, '--catalog', url]);
+    const r = await runCli(['info', 'demo-worker-rbee-dyn', '--home', home, '--catalog', url], { env: env() });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('demo-worker-rbee-dyn not installed (install: rbee-worker install demo-worker-rbee-dyn)');
   });

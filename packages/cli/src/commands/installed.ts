@@ -1,4 +1,4 @@
-import { CliError } from '../cli-error.js';
+import { CliError, toErrorReport } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { createProvisioner, openCatalog } from '../provisioner-factory.js';
@@ -36,21 +36,27 @@ export async function infoCommand(ctx: CommandContext, id: string): Promise<numb
   const provisioner = await createProvisioner(ctx, { withCatalog: false });
   const worker = await provisioner.get(id);
   let entry: unknown;
-  let catalogError: string | undefined;
+  let catalogError: { code: string; message: string } | undefined;
   try {
     const catalog = await openCatalog(resolveCatalog(ctx));
-    entry = await catalog.getWorker(id);
+    entry = await catalog.getWorker(id, { signal: ctx.signal });
   } catch (e) {
-    catalogError = e instanceof Error ? e.message : String(e);
+    const report = toErrorReport(e);
+    // "not in the catalog" is an answer; anything else (unreachable, invalid) is worth saying
+    if (report.code !== 'E_WORKER_NOT_FOUND') catalogError = { code: report.code, message: report.message };
     entry = undefined;
   }
   if (!worker && entry === undefined) {
-    throw new CliError('E_WORKER_NOT_FOUND', `${id} is neither installed nor in the catalog${catalogError ? ` (${catalogError})` : ''}`, {
+    throw new CliError('E_WORKER_NOT_FOUND', `${id} is neither installed nor in the catalog${catalogError ? ` (catalog: ${catalogError.code} ${catalogError.message})` : ''}`, {
       hint: 'see `rbee-worker list` for installed workers and `rbee-worker catalog list` for the catalog',
     });
   }
+  if (catalogError && !ctx.globals.json) {
+    ctx.io.stderr.write(`${ctx.err.yellow('warning:')} could not read ${id} from the catalog: ${ctx.err.dim(catalogError.code)} ${catalogError.message}\n`);
+  }
   if (ctx.globals.json) {
-    const doc = worker ? { ...worker, installed: true, catalog: entry ?? null } : { id, installed: false, catalog: entry ?? null };
+    const extra = catalogError ? { catalogError } : {};
+    const doc = worker ? { ...worker, installed: true, catalog: entry ?? null, ...extra } : { id, installed: false, catalog: entry ?? null, ...extra };
     ctx.io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     return ExitCode.Ok;
   }
