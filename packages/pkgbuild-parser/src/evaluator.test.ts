@@ -89,6 +89,11 @@ const CASES: [string, string, string[], string?][] = [
   ['nested expansions', `v=1.2.3; a=\${v//./_}; b="\${v%%.*}-\${v#*.}"; pkgname=foo-git; c=\${pkgname%-git}; d=\${c:-\${v}}; e="\${undefined:-\${v:0:1}}"`, ['a', 'b', 'c', 'd', 'e']],
   ['IFS and $*', `a=(x y z); IFS=,; s="\${a[*]}"; unset IFS; t="\${a[*]}"`, ['s', 't']],
   ['CHOST', `h=$CHOST`, ['h']],
+  ['regex and BASH_REMATCH', `v=1.2.3; [[ $v =~ ^([0-9]+)\\.([0-9]+) ]] && a=("\${BASH_REMATCH[@]}"); [[ x =~ [[:digit:]] ]] || b=no; [[ a.b =~ a"."b ]] && c=yes`, ['a', 'b', 'c']],
+  ['subshells discard their assignments', `( a=1; d=(x) ); b=2; ( exit 3 ) || c=$?`, ['a', 'b', 'c', 'd']],
+  ['quoted heredoc as input', `: <<'EOF'\ndepends=($(x))\nEOF\na=1`, ['a', 'depends']],
+  ['non-ASCII text in the C locale', `u="日本語"; a=\${#u}; b=\${u:3:3}; c=\${u^^}x; d=\${u%語}`, ['a', 'b', 'c', 'd']],
+  ['pattern replacement with &', `v=abc; x='&'; a=\${v/b/[&]}; b=\${v/b/\\&}; c=\${v/b/"&"}; d=\${v//[ac]/<&>}; e=\${v/b/$x}`, ['a', 'b', 'c', 'd', 'e']],
 ];
 
 describe('static evaluation agrees with bash', () => {

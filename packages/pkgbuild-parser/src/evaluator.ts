@@ -52,6 +52,8 @@ type Status = number | undefined; // undefined = unknown
 /** Options of {@link Evaluator}. */
 export interface EvalOptions {
   carch: string;
+  /** Locale makepkg runs in: decides lengths/substrings/case of non-ASCII text. @default 'C' */
+  locale?: 'C' | 'C.UTF-8';
 }
 
 const SCHEMA_ARCH = ['checkdepends', 'conflicts', 'depends', 'makedepends', 'optdepends', 'provides', 'replaces', 'source',
@@ -146,9 +148,11 @@ export class Evaluator {
   lastStatus: Status = 0;
   steps = 0;
   callDepth = 0;
+  subshellDepth = 0;
   /** >0 while inside a top-level function call made visible (not used for top level). */
   private readonly src: string;
   private readonly carch: string;
+  private readonly locale: 'C' | 'C.UTF-8';
   /** Extra lookup for names not set (overrides: the package name etc.). */
   fallback: ((name: string) => ShellVar | undefined) | undefined;
   /** When true, reading an unset variable never consults makepkg/env rules (override mode). */
@@ -159,6 +163,7 @@ export class Evaluator {
   constructor(src: string, opts: EvalOptions) {
     this.src = src;
     this.carch = opts.carch;
+    this.locale = opts.locale ?? 'C';
   }
 
   // -------------------------------------------------------------------------------------------
@@ -378,7 +383,18 @@ export class Evaluator {
 
   redirectsHarmless(rs: Redirect[]): boolean {
     for (const r of rs) {
-      if (r.heredoc || r.op === '<<<') return false;
+      if (r.heredoc || r.op === '<<<') {
+        // input for the command: harmless unless expanding it runs code
+        if (r.heredoc?.quoted) continue;
+        try {
+          this.expandScalar(r.heredoc ? r.heredoc.content : r.target, false);
+        } catch (e) {
+          if (!(e instanceof Unknown)) throw e;
+          this.dynamic(e);
+          return false;
+        }
+        continue;
+      }
       const t = r.target.text;
       if ((r.op === '>' || r.op === '>>' || r.op === '&>' || r.op === '&>>') && t === '/dev/null') continue;
       if (r.op === '>&' && (t === '2' || t === '1') && (r.fd === undefined || r.fd === '1' || r.fd === '2')) continue;
@@ -404,8 +420,27 @@ export class Evaluator {
         this.runList(cmd.body);
         return;
       case 'Subshell': {
-        this.noteEffects(cmd, 'subshell');
-        this.lastStatus = undefined;
+        // runs in a copy of the shell: variable and function changes are discarded
+        const g = new Map(this.globals);
+        const l = new Map(this.locals);
+        const f = new Map([...this.functions].map(([k, v]) => [k, { ...v }]));
+        const chaos = this.chaos;
+        this.subshellDepth++;
+        try {
+          this.runList(cmd.body);
+        } catch (e) {
+          if (e instanceof ReturnSignal) this.lastStatus = e.status;
+          else if (!(e instanceof BreakSignal)) throw e;
+        } finally {
+          this.globals.clear();
+          for (const [k, v] of g) this.globals.set(k, v);
+          this.locals.clear();
+          for (const [k, v] of l) this.locals.set(k, v);
+          this.functions.clear();
+          for (const [k, v] of f) this.functions.set(k, v);
+          this.chaos = chaos;
+          this.subshellDepth--;
+        }
         return;
       }
       case 'If': {
@@ -722,6 +757,10 @@ export class Evaluator {
         throw new BreakSignal(n, name === 'continue');
       }
       case 'exit':
+        if (this.subshellDepth > 0) {
+          const code = argv.length > 1 && /^[0-9]+$/.test(argv[1] as string) ? Number(argv[1]) & 255 : this.lastStatus;
+          throw new ReturnSignal(code);
+        }
         this.isStatic = false;
         this.diag('E_SOURCE_FAILS', 'error', '`exit` at the top level ends makepkg itself while it reads the PKGBUILD', cmd.range);
         this.goChaos();
@@ -1141,9 +1180,7 @@ export class Evaluator {
           const m = this.matchWordPattern(l, e.right);
           return e.op === '!=' ? !m : m;
         }
-        if (e.op === '=~') {
-          throw new Unknown('`=~` regular-expression matching is not evaluated statically', e.range, 'W_UNSUPPORTED');
-        }
+        if (e.op === '=~') return this.regexMatch(l, e.right, e.range);
         const r = this.expandScalar(e.right, false);
         if (e.op === '<' || e.op === '>') {
           if (/[^\x00-\x7f]/.test(l + r)) throw new Unknown('string ordering of non-ASCII text depends on the locale', e.range, 'W_UNSUPPORTED');
@@ -1157,6 +1194,36 @@ export class Evaluator {
         throw new Unknown(`\`${e.op}' tests the file system`, e.range, 'W_FILESYSTEM');
       }
     }
+  }
+
+  /** `[[ text =~ regex ]]` with POSIX ERE semantics where JS agrees; sets BASH_REMATCH. */
+  regexMatch(text: string, w: Word, range: Range): boolean {
+    const segs = this.expandPattern(w);
+    const src = ereToJs(segs);
+    if (src === undefined || /[^\x00-\x7f]/.test(text)) {
+      throw new Unknown('this regular expression cannot be evaluated statically (POSIX and JavaScript regexes differ here)', w.range, 'W_UNSUPPORTED');
+    }
+    let re: RegExp;
+    try {
+      re = new RegExp(src.source);
+    } catch {
+      // bash: an invalid regex makes [[ ]] return 2
+      throw new ShellError('invalid regular expression', range);
+    }
+    const m = re.exec(text);
+    const cur = this.lookup('BASH_REMATCH');
+    if (cur?.ro) return m !== null;
+    if (!m) {
+      this.setVar('BASH_REMATCH', { kind: 'a', arr: new Map() });
+      return false;
+    }
+    if (src.alternation) {
+      // POSIX picks the longest match; JavaScript the first alternative: captures may differ
+      this.setVar('BASH_REMATCH', { kind: 'a', unknown: true });
+    } else {
+      this.setVar('BASH_REMATCH', { kind: 'a', arr: new Map(m.map((g, i) => [i, g ?? ''] as [number, string])) });
+    }
+    return true;
   }
 
   unaryTest(op: string, s: string, range: Range): boolean {
@@ -1596,7 +1663,8 @@ export class Evaluator {
       if (this.lastStatus === undefined) throw new Unknown('`$?` is not known statically here', p.range, 'W_DYNAMIC');
       return { list: false, s: String(this.lastStatus) };
     }
-    if (name === '-' || name === '$' || name === '!' || name === '0') {
+    if (name === '-') return { list: false, s: 'hB' }; // makepkg sources with these options (research §1.1)
+    if (name === '$' || name === '!' || name === '0') {
       throw new Unknown(`\`$${name}' is not known statically`, p.range, 'W_DYNAMIC');
     }
     let varName = name;
@@ -1656,8 +1724,7 @@ export class Evaluator {
     } else val = this.scalarOf(v);
     if (p.length) {
       const s = val ?? '';
-      if (/[^\x00-\x7f]/.test(s)) throw new Unknown('the length of non-ASCII text depends on the locale', p.range, 'W_UNSUPPORTED');
-      return { list: false, s: String(s.length) };
+      return { list: false, s: String(this.textLength(s)) };
     }
     return this.applyOp(p, { list: false, s: val ?? '' }, val !== undefined, inDq);
   }
@@ -1772,11 +1839,11 @@ export class Evaluator {
         const upper = op[0] === '^';
         const all = op.length === 2;
         return each((s) => {
-          if (/[^\x00-\x7f]/.test(s)) throw new Unknown('case conversion of non-ASCII text depends on the locale', p.range, 'W_UNSUPPORTED');
+          if (/[^\x00-\x7f]/.test(s) && this.locale !== 'C') throw new Unknown('case conversion of non-ASCII text depends on the locale', p.range, 'W_UNSUPPORTED');
           let out = '';
           for (let i = 0; i < s.length; i++) {
             const c = s[i] as string;
-            if ((all || i === 0) && (!re || re.test(c))) out += upper ? c.toUpperCase() : c.toLowerCase();
+            if ((all || i === 0) && c.charCodeAt(0) < 128 && (!re || re.test(c))) out += upper ? c.toUpperCase() : c.toLowerCase();
             else out += c;
           }
           return out;
@@ -1796,8 +1863,8 @@ export class Evaluator {
           const end = len === undefined ? items.length : Math.min(items.length, start + len);
           return { list: true, items: items.slice(start, end), star: base.star };
         }
+        if (/[^\x00-\x7f]/.test(base.s)) return { list: false, s: this.nonAsciiSubstring(base.s, off, len, p) };
         const s = base.s;
-        if (/[^\x00-\x7f]/.test(s)) throw new Unknown('substrings of non-ASCII text depend on the locale', p.range, 'W_UNSUPPORTED');
         let start = off < 0 ? s.length + off : off;
         if (start < 0 || start > s.length) return { list: false, s: '' };
         let end = s.length;
@@ -1823,6 +1890,35 @@ export class Evaluator {
       default:
         throw new Unknown('unsupported parameter expansion', p.range, 'W_UNSUPPORTED');
     }
+  }
+
+  /** Length as bash counts it: bytes in the C locale, characters in a UTF-8 locale. */
+  textLength(s: string): number {
+    if (!/[^\x00-\x7f]/.test(s)) return s.length;
+    return this.locale === 'C' ? utf8Bytes(s).length : [...s].length;
+  }
+
+  nonAsciiSubstring(s: string, off: number, len: number | undefined, p: ParamExpansionPart): string {
+    const units: string[] | Uint8Array = this.locale === 'C' ? utf8Bytes(s) : [...s];
+    const n = units.length;
+    let start = off < 0 ? n + off : off;
+    if (start < 0 || start > n) return '';
+    let end = n;
+    if (len !== undefined) {
+      if (len < 0) {
+        end = n + len;
+        if (end < start) throw new ShellError(`${p.name}: substring expression < 0`, p.range);
+      } else end = Math.min(n, start + len);
+    }
+    if (start > end) start = end;
+    if (Array.isArray(units)) return units.slice(start, end).join('');
+    const bytes = (units as Uint8Array).subarray(start, end);
+    // a cut inside a multi-byte character gives bytes that are not valid UTF-8
+    const isCont = (b: number | undefined): boolean => b !== undefined && (b & 0xc0) === 0x80;
+    if (isCont((units as Uint8Array)[start]) || isCont((units as Uint8Array)[end])) {
+      throw new Unknown('this substring cuts a multi-byte character in two', p.range, 'W_UNSUPPORTED');
+    }
+    return new TextDecoder().decode(bytes);
   }
 
   /** `${v:-word}` inside double quotes: single quotes are literal there. */
@@ -1884,6 +1980,66 @@ export class Evaluator {
 }
 
 const BREAK = Symbol('break');
+
+const ERE_CLASSES: Record<string, string> = {
+  alpha: 'a-zA-Z', digit: '0-9', alnum: 'a-zA-Z0-9', upper: 'A-Z', lower: 'a-z', space: ' \\t\\n\\r\\f\\v',
+  blank: ' \\t', punct: '!-\\/:-@\\[-`{-~', xdigit: '0-9A-Fa-f', cntrl: '\\x00-\\x1f\\x7f', print: ' -~', graph: '!-~',
+};
+
+/** Converts a POSIX ERE (quoted parts literal) to a JS regex source, or undefined when unsure. */
+function ereToJs(segs: { t: string; quoted: boolean }[]): { source: string; alternation: boolean } | undefined {
+  const chars: string[] = [];
+  const quoted: boolean[] = [];
+  for (const sg of segs) for (const c of sg.t) { chars.push(c); quoted.push(sg.quoted); }
+  let out = '';
+  let alternation = false;
+  const esc = (c: string): string => (/[\\^$.*+?()[\]{}|\/]/.test(c) ? '\\' + c : c);
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i] as string;
+    if (c.charCodeAt(0) > 127) return undefined;
+    if (quoted[i]) { out += esc(c); continue; }
+    if (c === '\\') {
+      const n = chars[i + 1];
+      if (n === undefined || /[a-zA-Z0-9]/.test(n)) return undefined;
+      out += esc(n);
+      i++;
+      continue;
+    }
+    if (c === '|') alternation = true;
+    if (c === '[') {
+      let j = i + 1;
+      let body = '';
+      if (chars[j] === '^') { body += '^'; j++; }
+      if (chars[j] === ']') { body += '\\]'; j++; }
+      let closed = false;
+      for (; j < chars.length; j++) {
+        const d = chars[j] as string;
+        if (d === ']') { closed = true; break; }
+        if (d.charCodeAt(0) > 127) return undefined;
+        if (d === '[' && chars[j + 1] === ':') {
+          const end = chars.indexOf(':', j + 2);
+          const name = chars.slice(j + 2, end).join('');
+          if (end === -1 || chars[end + 1] !== ']' || ERE_CLASSES[name] === undefined) return undefined;
+          body += ERE_CLASSES[name];
+          j = end + 1;
+          continue;
+        }
+        if (d === '[' && (chars[j + 1] === '=' || chars[j + 1] === '.')) return undefined;
+        body += d === '\\' || d === ']' || d === '[' ? '\\' + d : d;
+      }
+      if (!closed) return undefined;
+      out += '[' + body + ']';
+      i = j;
+      continue;
+    }
+    out += c;
+  }
+  return { source: out, alternation };
+}
+
+function utf8Bytes(s: string): Uint8Array {
+  return new TextEncoder().encode(s);
+}
 
 /**
  * A glob pattern that cannot match a file next to a PKGBUILD: a URL (it would need a

@@ -229,7 +229,7 @@ export function extractOverrides(
   pkg: string,
   fn: FunctionDefinition,
   globals: ReadonlyMap<string, ShellVar>,
-  opts: { carch: string; src: string },
+  opts: { carch: string; src: string; locale?: 'C' | 'C.UTF-8' },
   diagnostics: Diagnostic[],
 ): { info: PackageInfo; ranges: Record<string, Range>; isStatic: boolean } {
   const lines = printedLines(fn);
@@ -249,7 +249,7 @@ export function extractOverrides(
   const matchedStatements = new Set<Statement>();
   for (const name of names) {
     const isArray = extractable(name) as boolean;
-    const ev = new Evaluator(opts.src, { carch: opts.carch });
+    const ev = new Evaluator(opts.src, { carch: opts.carch, locale: opts.locale ?? 'C' });
     ev.overrideMode = true;
     for (const [k, v] of globals) ev.globals.set(k, v);
     for (const l of MAKEPKG_LOCALS) ev.globals.set(l, { kind: 's', unknown: true });

@@ -22,6 +22,12 @@ export interface ParsePkgbuildOptions {
    * @default 'PKGBUILD'
    */
   filename?: string;
+  /**
+   * The locale makepkg runs in. It decides `${#v}`, `${v:off:len}` and case conversion of
+   * non-ASCII text (bytes in `C`, characters in `C.UTF-8`); use the same value for `toSrcinfo`.
+   * @default 'C'
+   */
+  locale?: 'C' | 'C.UTF-8';
 }
 
 /** Where things are in the PKGBUILD text, for linters and editors. */
@@ -67,7 +73,7 @@ export function parsePkgbuild(text: string, opts: ParsePkgbuildOptions = {}): Pa
   const carch = opts.carch ?? 'x86_64';
   const input = typeof text === 'string' ? text : String(text);
   try {
-    return parseInner(input, carch, opts.filename ?? 'PKGBUILD');
+    return parseInner(input, carch, opts.filename ?? 'PKGBUILD', opts.locale ?? 'C');
   } catch (e) {
     // defensive: the parser and evaluator are written not to throw
     const lines = new LineMap(input);
@@ -81,7 +87,7 @@ export function parsePkgbuild(text: string, opts: ParsePkgbuildOptions = {}): Pa
   }
 }
 
-function parseInner(text: string, carch: string, filename: string): ParseResult {
+function parseInner(text: string, carch: string, filename: string, locale: 'C' | 'C.UTF-8'): ParseResult {
   const lines = new LineMap(text);
   const diagnostics: Diagnostic[] = [];
   let isStatic = true;
@@ -95,7 +101,7 @@ function parseInner(text: string, carch: string, filename: string): ParseResult 
     diagnostics.push(d);
     if (d.severity === 'error') isStatic = false;
   }
-  const ev = new Evaluator(text, { carch });
+  const ev = new Evaluator(text, { carch, locale });
   const res = ev.run(parsed.script);
   for (const d of res.diagnostics) diagnostics.push(d);
   if (!res.isStatic) isStatic = false;
@@ -157,7 +163,7 @@ function parseInner(text: string, carch: string, filename: string): ParseResult 
       packages.push({ name: p, overrides: {}, unknown: ['*'] });
       continue;
     }
-    const r = extractOverrides(p, f.def, res.globals, { carch, src: text }, diagnostics);
+    const r = extractOverrides(p, f.def, res.globals, { carch, src: text, locale }, diagnostics);
     if (!r.isStatic) isStatic = false;
     packages.push(r.info);
     pkgRanges[p] = r.ranges;

@@ -64,7 +64,6 @@ export function patternSource(segs: readonly PatternSegment[]): string {
       out += esc(c);
       continue;
     }
-    if (c.charCodeAt(0) > 127) throw new PatternUnknown('non-ASCII pattern');
     if ((c === '?' || c === '*' || c === '+' || c === '@' || c === '!') && chars[i + 1] === '(' && !quoted[i + 1]) {
       throw new PatternUnknown('extended glob pattern');
     }
