@@ -267,26 +267,29 @@ class Linter {
     return this.input.locations?.packages?.[pkg]?.[name] ?? this.fnRange(this.pkgFunctionName(pkg));
   }
 
+  /** Per variable: the element ranges of its only top-level `name=(…)` assignment, if it has exactly one. */
+  private elementRanges: Map<string, Range[] | undefined> | undefined;
+
   /** Range of element `index` of a top-level array, when the assignment maps 1:1 to the value. */
   elementRange(name: string, index: number): Range {
-    const ast = this.input.ast;
-    const value = arr(this.vars[name]);
-    if (ast) {
-      const assigns: { elements: { range: Range }[] }[] = [];
-      let other = false;
-      walkTopLevel(ast.body, (cmd) => {
-        if (cmd.type !== 'SimpleCommand') return;
-        for (const a of commandAssignments(cmd)) {
-          if (a.name !== name) continue;
-          if (a.value.type === 'ArrayLiteral' && !a.append && !a.index) assigns.push(a.value);
-          else other = true;
-        }
-      });
-      const only = assigns[0];
-      if (!other && assigns.length === 1 && only && only.elements.length === value.length) {
-        const el = only.elements[index];
-        if (el) return el.range;
+    if (!this.elementRanges) {
+      const map = new Map<string, Range[] | undefined>();
+      const ast = this.input.ast;
+      if (ast) {
+        walkTopLevel(ast.body, (cmd) => {
+          if (cmd.type !== 'SimpleCommand') return;
+          for (const a of commandAssignments(cmd)) {
+            const single = a.value.type === 'ArrayLiteral' && !a.append && !a.index && !map.has(a.name);
+            map.set(a.name, single && a.value.type === 'ArrayLiteral' ? a.value.elements.map((e) => e.range) : undefined);
+          }
+        });
       }
+      this.elementRanges = map;
+    }
+    const ranges = this.elementRanges.get(name);
+    if (ranges && ranges.length === arr(this.vars[name]).length) {
+      const r = ranges[index];
+      if (r) return r;
     }
     return this.varRange(name);
   }
