@@ -160,10 +160,11 @@ export interface ArchSources {
   checksums: Record<ChecksumAlgorithm, string[] | undefined>;
   /**
    * The (source array, sums arrays) pairs makepkg's `check_checksums` verifies separately:
-   * `source` with `<alg>sums`, then `source_<carch>` with `<alg>sums_<carch>`. Only arrays that
-   * are non-empty appear. Each non-empty `entries` must be covered by at least one algorithm whose
-   * count matches; a non-empty sums array of another length is an error
-   * ("Integrity checks (…) differ in size from the source array").
+   * `source` with `<alg>sums`, then `source_<carch>` with `<alg>sums_<carch>`. A group appears
+   * when its source array or one of its sums arrays is non-empty. makepkg requires each non-empty
+   * `entries` to be covered by at least one algorithm ("Integrity checks are missing for: source"),
+   * and every non-empty sums array to have exactly as many entries as its source array ("Integrity
+   * checks (sha256) differ in size from the source array").
    */
   groups: SourceGroup[];
 }
