@@ -24,7 +24,10 @@ __rbee_chost=$3
 __rbee_timeout=$4
 shift 4
 
-__rbee_rec() { printf '%s\0' "$@" >&3; }
+# The records pipe arrives as fd 3; it moves to a high fd so that PKGBUILD code using fd 3
+# (exec 3<>/dev/tcp/…, 3>&1) cannot clobber it.
+exec {__rbee_fd}>&3 3>&-
+__rbee_rec() { printf '%s\0' "$@" >&$__rbee_fd; }
 
 # ---- makepkg's library functions a PKGBUILD may call at top level (uncoloured, as makepkg
 # prints them when stderr is not a terminal) ----
@@ -211,10 +214,10 @@ __rbee_one() {
 	for __rbee_n in "${__rbee_names[@]}"; do
 		[[ $__rbee_n = __rbee_* ]] && continue
 		__rbee_rec U "$__rbee_n"
-		declare -F "$__rbee_n" >&3
-		printf '\0' >&3
-		declare -f "$__rbee_n" >&3
-		printf '\0' >&3
+		declare -F "$__rbee_n" >&$__rbee_fd
+		printf '\0' >&$__rbee_fd
+		declare -f "$__rbee_n" >&$__rbee_fd
+		printf '\0' >&$__rbee_fd
 	done
 	shopt -u extdebug
 

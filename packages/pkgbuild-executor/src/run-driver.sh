@@ -31,7 +31,10 @@ if [[ -f $__rbee_scratch/pkgdirs ]]; then
 	unset __rbee_v __rbee_i
 fi
 
-__rbee_rec() { printf '%s\0' "$@" >&3; }
+# The records pipe arrives as fd 3; it moves to a high fd so that PKGBUILD code using fd 3
+# (exec 3<>/dev/tcp/…, 3>&1) cannot clobber it.
+exec {__rbee_fd}>&3 3>&-
+__rbee_rec() { printf '%s\0' "$@" >&$__rbee_fd; }
 
 # makepkg's message helpers and option lookups, for PKGBUILD code that calls them
 gettext() { printf '%s\n' "$1"; }

@@ -91,6 +91,8 @@ function baseBwrapArgs(network: boolean): string[] {
 
 /** Directories replaced by an empty tmpfs inside the sandbox (user data, sockets, temp files). */
 export const HIDDEN_DIRS = ['/home', '/root', '/run', '/tmp', '/var/tmp', '/var/mail', '/var/spool', '/var/lib', '/var/log', '/mnt', '/media', '/srv'];
+/** Hidden directories that stay writable (private, empty, discarded with the sandbox). */
+export const PRIVATE_TMP_DIRS = ['/tmp', '/var/tmp'];
 /** Directories under {@link HIDDEN_DIRS} made visible again, read-only (package databases builds may query). */
 export const REEXPOSED_DIRS = ['/var/lib/pacman', '/var/lib/dpkg'];
 /** Files replaced by an empty file inside the sandbox (secrets readable by root). */
@@ -107,10 +109,12 @@ export interface BwrapLayout {
 /** The bubblewrap arguments (without the command) for one sandboxed process. */
 export function bwrapArgs(layout: BwrapLayout): string[] {
   const args = baseBwrapArgs(layout.network);
+  const hidden: string[] = [];
   for (const d of HIDDEN_DIRS) {
     if (!existsSync(d)) continue;
     if (lstatSync(d).isSymbolicLink()) continue;
     args.push('--tmpfs', d);
+    hidden.push(d);
   }
   for (const d of REEXPOSED_DIRS) {
     if (existsSync(d)) args.push('--ro-bind', d, d);
@@ -121,6 +125,9 @@ export function bwrapArgs(layout: BwrapLayout): string[] {
   // Later mounts win: read-only paths first, then writable ones (which may be inside them).
   for (const d of dedupe(layout.readonly)) args.push('--ro-bind', d, d);
   for (const d of dedupe(layout.writable)) args.push('--bind', d, d);
+  // The hidden dirs stay empty and read-only, except the private temp dirs. Remounting after the
+  // binds lets bwrap create their mount points first; the binds below keep their own flags.
+  for (const d of hidden) if (!PRIVATE_TMP_DIRS.includes(d)) args.push('--remount-ro', d);
   return args;
 }
 
