@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { lstat, open, readdir, readFile, readlink, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BUILD_LOG_NAME, MANIFEST_NAME } from './workers-home.js';
@@ -60,9 +59,20 @@ export interface WorkerManifest {
 
 const SKIP_AT_ROOT = new Set([MANIFEST_NAME, BUILD_LOG_NAME]);
 
+/** sha256 of a file, read in 4 MiB blocks into one buffer (no stream machinery per chunk). */
 async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(4 << 20);
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buf.subarray(0, bytesRead));
+    }
+  } finally {
+    await fh.close();
+  }
   return hash.digest('hex');
 }
 

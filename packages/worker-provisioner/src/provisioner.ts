@@ -341,6 +341,7 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
   private readonly now: () => number;
   private readonly sandbox: SandboxMode;
   private catalogPromise: Promise<CatalogLike> | undefined;
+  private ownCatalog: (CatalogLike & { close?: () => Promise<void> }) | undefined;
   private stagesPromise: Promise<Stages> | undefined;
   private sweepPromise: Promise<void> | undefined;
   private readonly inflight = new Map<string, SharedJob>();
@@ -500,6 +501,17 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
       ok: r.changed.length === 0 && r.missing.length === 0 && r.extra.length === 0,
       ...r,
     };
+  }
+
+  /**
+   * Release what the provisioner opened itself (the connection pool of a catalog client it
+   * created from options or a URL). A catalog client passed in is left to its owner.
+   */
+  async close(): Promise<void> {
+    const own = this.ownCatalog;
+    this.ownCatalog = undefined;
+    this.catalogPromise = undefined;
+    await own?.close?.();
   }
 
   // ---------------------------------------------------------------------------------------
@@ -1062,7 +1074,9 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
       const mod = (await import('@rbee/catalog-client')) as unknown as {
         CatalogClient: new (o: CatalogClientOptionsLike) => CatalogLike;
       };
-      return new mod.CatalogClient(typeof c === 'string' ? { url: c } : (c as CatalogClientOptionsLike));
+      const client = new mod.CatalogClient(typeof c === 'string' ? { url: c } : (c as CatalogClientOptionsLike));
+      this.ownCatalog = client;
+      return client;
     })();
     this.catalogPromise.catch(() => {
       this.catalogPromise = undefined;
