@@ -1,6 +1,6 @@
 import { PkgbuildError } from './errors.js';
 import type { PackageInfo, Pkgbuild, Value } from './model.js';
-import { isScalarKey } from './schema.js';
+import { isScalarKey, SRCINFO_ARCH_ARRAYS } from './schema.js';
 
 /**
  * Thrown by {@link parseSrcinfo} on malformed input: a line that is not `key = value`, a key
@@ -40,8 +40,8 @@ const LINE = /^[ \t]*([^\s=]+)[ \t]*=(?: ?)(.*)$/s;
  *   changelog pkgbase`) become scalars, every other key an array (one element per line).
  * - A key in a package section is an override holding exactly the listed values (makepkg prints
  *   full resolved values there); `key = ` is an empty override.
- * - A key printed again after other keys (makepkg repeats the per-arch block for a duplicated
- *   `arch` entry) is read once when the repeat holds the same values.
+ * - makepkg repeats the per-arch block for every occurrence of an architecture in `arch`; such
+ *   repeated values (k identical copies for an arch listed k times) are read once.
  * - A global scalar printed empty (`pkgdesc = `, which makepkg prints only for a value made of
  *   whitespace) is stored as `' '` so that {@link toSrcinfo} prints it again.
  * - `vars.pkgname` is the list of package sections; `vars.pkgbase` is set only when it differs
@@ -62,9 +62,6 @@ export function parseSrcinfo(text: string): Pkgbuild {
   let pkgbase: string | undefined;
   let current: Record<string, Value> | undefined;
   let inGlobal = false;
-  const runs = new Map<Record<string, Value>, Map<string, string[][]>>();
-  let lastKey: string | undefined;
-  let lastTarget: Record<string, Value> | undefined;
 
   const lines = text.split('\n');
   // A final newline does not start another line.
@@ -106,26 +103,29 @@ export function parseSrcinfo(text: string): Pkgbuild {
       if (Object.hasOwn(target, key)) fail(`"${key}" is single-valued but appears twice in one section`);
       target[key] = inGlobal && value === '' ? ' ' : value;
     } else {
-      // makepkg prints each key as one contiguous run; a key that comes back after other keys is
-      // the per-arch block printed again for a duplicated `arch` entry.
-      let keyRuns = runs.get(target);
-      if (!keyRuns) runs.set(target, (keyRuns = new Map()));
-      const list = keyRuns.get(key);
-      if (list === undefined) keyRuns.set(key, [[value]]);
-      else if (lastKey === key && lastTarget === target) list[list.length - 1]!.push(value);
-      else list.push([value]);
+      const prev = target[key];
+      if (Array.isArray(prev)) prev.push(value);
+      else target[key] = [value];
     }
-    lastKey = key;
-    lastTarget = target;
   });
 
-  for (const [target, keyRuns] of runs) {
-    for (const [key, list] of keyRuns) {
-      const first = list[0]!;
-      const repeats = list.every((run) => run.length === first.length && run.every((v, i) => v === first[i]));
-      target[key] = repeats ? first : list.flat();
+  // makepkg prints the per-arch block once per `arch` entry: an arch listed k times yields each
+  // of its keys k times over. Keep one copy.
+  const globalArch = vars.arch;
+  const dedupe = (section: Record<string, Value>, arch: Value | undefined): void => {
+    const list = Array.isArray(arch) ? arch : arch === undefined ? [] : [arch];
+    for (const [key, value] of Object.entries(section)) {
+      const us = key.indexOf('_');
+      if (us <= 0 || !Array.isArray(value) || !SRCINFO_ARCH_ARRAYS.includes(key.slice(0, us))) continue;
+      const a = key.slice(us + 1);
+      const k = list.filter((x) => x === a).length;
+      if (k < 2 || value.length % k !== 0) continue;
+      const n = value.length / k;
+      if (value.every((v, i) => v === value[i % n])) section[key] = value.slice(0, n);
     }
-  }
+  };
+  dedupe(vars, globalArch);
+  for (const p of packages) dedupe(p.overrides, p.overrides.arch ?? globalArch);
 
   if (pkgbase === undefined) {
     throw new SrcinfoParseError('.SRCINFO line 1: no "pkgbase = …" section header', 1, lines[0] ?? '', 0);

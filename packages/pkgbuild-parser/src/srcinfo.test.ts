@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PkgbuildError } from './errors.js';
 import type { Pkgbuild, Value } from './model.js';
@@ -227,5 +228,61 @@ describe('parseSrcinfo', () => {
     expect(e.line).toBe(line);
     expect(e.range?.start.line).toBe(line);
     expect(e.message).toContain(`line ${line}`);
+  });
+});
+
+describe('toSrcinfo / parseSrcinfo properties', () => {
+  const runs = Number(process.env.FAST_CHECK_RUNS ?? 100);
+  const text = fc.string({ unit: fc.constantFrom('a', 'b', ' ', '\t', '\n', '=', '#', '%', '\\', 'é', '\u3000', '\u00a0', '') , maxLength: 8 });
+  const archName = fc.constantFrom('x86_64', 'aarch64', 'any', 'i686');
+  const values = fc.array(text, { maxLength: 3 });
+  const keyPool = ['pkgdesc', 'url', 'install', 'pkgver', 'epoch', 'depends', 'groups', 'source', 'cksums', 'b2sums', 'backup', 'options'];
+  const vars = fc.dictionary(fc.constantFrom(...keyPool), fc.oneof(text, values), { maxKeys: 8 });
+  const archVars = fc.dictionary(
+    fc.tuple(fc.constantFrom('depends', 'source', 'sha256sums', 'provides'), archName).map(([k, a]) => `${k}_${a}`),
+    values,
+    { maxKeys: 4 },
+  );
+  const pkgName = fc.string({ unit: fc.constantFrom('a', 'b', '-', ' ', '='), minLength: 0, maxLength: 4 });
+  const model = fc
+    .record({
+      pkgbase: pkgName,
+      arch: fc.option(fc.array(archName, { maxLength: 3 }), { nil: undefined }),
+      vars,
+      archVars,
+      packages: fc.array(
+        fc.record({
+          name: pkgName,
+          overrides: fc.dictionary(fc.constantFrom('pkgdesc', 'url', 'arch', 'depends', 'depends_x86_64', 'license', 'backup'), fc.oneof(text, values), {
+            maxKeys: 4,
+          }),
+        }),
+        { minLength: 1, maxLength: 3 },
+      ),
+    })
+    .map(({ pkgbase, arch, vars: v, archVars: av, packages }): Pkgbuild => {
+      const all: Record<string, Value> = { ...v, ...av };
+      if (arch) all.arch = arch;
+      for (const p of packages) {
+        // makepkg's arch values name variables: they never hold spaces
+        if (p.overrides.arch !== undefined) p.overrides.arch = [p.overrides.arch].flat().map((a) => a.replace(/\s/g, '') || 'x86_64');
+      }
+      return model0(all, packages, pkgbase);
+    });
+
+  function model0(v: Record<string, Value>, packages: Pkgbuild['packages'], pkgbase: string): Pkgbuild {
+    return { pkgbase, pkgname: packages.map((p) => p.name), vars: v, packages, functions: [], unknown: [], carch: 'x86_64' };
+  }
+
+  it('parseSrcinfo reads back every text toSrcinfo prints, and printing it again gives the same text', () => {
+    for (const locale of ['C', 'C.UTF-8'] as const) {
+      fc.assert(
+        fc.property(model, (m) => {
+          const s = toSrcinfo(m, { locale });
+          expect(toSrcinfo(parseSrcinfo(s), { locale })).toBe(s);
+        }),
+        { numRuns: runs },
+      );
+    }
   });
 });
