@@ -16,8 +16,12 @@ export interface CliErrorOptions {
  * An error raised by the CLI itself (as opposed to one of the libraries): bad file, missing
  * catalog, a non-static PKGBUILD without `--eval`, …
  *
- * Codes: `E_USAGE`, `E_FILE_NOT_FOUND`, `E_NOT_STATIC`, `E_NO_CATALOG`, `E_NOT_INSTALLED`,
- * `E_LINT_ERRORS`, `E_PARSE_ERRORS`.
+ * Codes: `E_USAGE` (exit 2), `E_FILE_NOT_FOUND`, `E_FILE_UNREADABLE`, `E_NOT_STATIC`,
+ * `E_PARSE_ERRORS`, `E_NO_CATALOG`, `E_CATALOG_NOT_FOUND`, `E_NOT_A_CATALOG`,
+ * `E_WORKER_NOT_FOUND`.
+ *
+ * @example
+ * throw new CliError('E_NOT_STATIC', 'PKGBUILD is not static', { hint: 'use --eval' });
  */
 export class CliError extends Error {
   override readonly name = 'CliError';
@@ -44,10 +48,15 @@ export class CliError extends Error {
 
 /** What the CLI prints for any error: the fields a human or a `--json` consumer needs. */
 export interface ErrorReport {
+  /** Stable error code (`E_CHECKSUM_MISMATCH`, `ABORT_ERR`, …). */
   code: string;
+  /** What failed. */
   message: string;
+  /** What to do about it. */
   hint?: string;
+  /** Path of the full build log, when a build failed. */
   logFile?: string;
+  /** The last lines of the build log. */
   logTail?: string[];
 }
 

@@ -64,12 +64,20 @@ export function formatDiagnostic(file: string, text: string | undefined, d: Diag
 
 /** Counts of diagnostics by severity. */
 export interface DiagnosticCounts {
+  /** Diagnostics with `severity: 'error'`. */
   errors: number;
+  /** Diagnostics with `severity: 'warning'`. */
   warnings: number;
+  /** Diagnostics with `severity: 'info'`. */
   infos: number;
 }
 
-/** Counts `diagnostics` by severity. */
+/**
+ * Counts `diagnostics` by severity.
+ *
+ * @example
+ * if (countDiagnostics(result.diagnostics).errors > 0) process.exitCode = 1;
+ */
 export function countDiagnostics(diagnostics: readonly Diagnostic[]): DiagnosticCounts {
   const counts: DiagnosticCounts = { errors: 0, warnings: 0, infos: 0 };
   for (const d of diagnostics) {

@@ -1,5 +1,8 @@
 /**
  * The exit codes of `rbee-worker` (part of the CLI contract; scripts rely on them).
+ *
+ * @example
+ * if ((await run(argv)) === ExitCode.Usage) showHelp();
  */
 export const ExitCode = {
   /** The command did what was asked. */

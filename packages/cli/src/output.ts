@@ -2,9 +2,13 @@ import pc from 'picocolors';
 
 /** The part of a stream the CLI writes to (a `process.stdout`-like object). */
 export interface OutputStream {
+  /** Writes text. */
   write(chunk: string): boolean;
+  /** True on a terminal: enables the live view (stderr) and colours. */
   isTTY?: boolean;
+  /** Terminal width; lines of the live view are cut to it. @default 80 */
   columns?: number;
+  /** Terminal height; the live view never grows taller. @default 40 */
   rows?: number;
 }
 

@@ -128,7 +128,14 @@ describe('rbee-worker install: failures', () => {
   it('a catalog that is neither a URL nor a directory → E_CATALOG_NOT_FOUND, exit 1', async () => {
     const r = await runCli(['install', 'demo-worker-rbee', '--catalog', join(home, 'nowhere'), '--home', home]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('E_CATALOG_NOT_FOUND');
+    expect(r.stderr).toContain('✖ error E_CATALOG_NOT_FOUND');
+    expect(r.stderr).toContain('hint: pass --catalog http://host:port or --catalog path/to/catalog-dir');
+    const j = await runCli(['install', 'demo-worker-rbee', '--catalog', join(home, 'nowhere'), '--home', home, '--json']);
+    expect(j.code).toBe(1);
+    const events = ndjson(j.stdout);
+    expect(events).toHaveLength(1);
+    expect(isProvisionEvent(events[0])).toBe(true);
+    expect(events[0]).toMatchObject({ type: 'error', seq: 1, error: { code: 'E_CATALOG_NOT_FOUND' } });
   });
 
   it('WORKER_CATALOG_URL is the default catalog', async () => {

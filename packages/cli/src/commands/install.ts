@@ -13,11 +13,20 @@ interface InstallOptions {
 
 /** `rbee-worker install <id>[@version]`: resolve, fetch, verify, build if needed, install. */
 export async function installCommand(ctx: CommandContext, id: string, opts: InstallOptions): Promise<number> {
-  const location = resolveCatalog(ctx);
-  const where = location.kind === 'url' ? location.url : location.dir;
+  // A bad catalog is reported through the job like any other failure, so `--json` still ends
+  // with a schema-valid `error` event.
+  let where: string | undefined;
+  let locationError: unknown;
+  try {
+    const location = resolveCatalog(ctx);
+    where = location.kind === 'url' ? location.url : location.dir;
+  } catch (e) {
+    locationError = e;
+  }
   return runJob(ctx, {
-    title: `Installing ${ctx.err.bold(id)} ${ctx.err.dim(`from ${where}`)}`,
+    title: `Installing ${ctx.err.bold(id)}${where ? ` ${ctx.err.dim(`from ${where}`)}` : ''}`,
     async start({ jobId, signal, onEvent }) {
+      if (locationError !== undefined) throw locationError;
       const provisioner = await createProvisioner(ctx, { sandbox: opts.sandbox, ...(opts.carch ? { carch: opts.carch } : {}) });
       return provisioner.provision(id, {
         jobId,
