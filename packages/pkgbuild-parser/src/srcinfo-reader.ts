@@ -31,6 +31,23 @@ export class SrcinfoParseError extends PkgbuildError {
 const LINE = /^[ \t]*([^\s=]+)[ \t]*=(?: ?)(.*)$/s;
 
 /**
+ * makepkg prints the per-arch block once per `arch` entry: an arch listed k times yields each of
+ * its keys k times over. Keep one copy.
+ */
+function dedupe(section: Record<string, Value>, arch: Value | undefined): void {
+  const list = Array.isArray(arch) ? arch : arch === undefined ? [] : [arch];
+  for (const [key, value] of Object.entries(section)) {
+    const us = key.indexOf('_');
+    if (us <= 0 || !Array.isArray(value) || !SRCINFO_ARCH_ARRAYS.includes(key.slice(0, us))) continue;
+    const a = key.slice(us + 1);
+    const k = list.filter((x) => x === a).length;
+    if (k < 2 || value.length % k !== 0) continue;
+    const n = value.length / k;
+    if (value.every((v, i) => v === value[i % n])) section[key] = value.slice(0, n);
+  }
+}
+
+/**
  * Read a `.SRCINFO` (as `makepkg --printsrcinfo` or `makepkg --source` writes it) back into the
  * {@link Pkgbuild} model.
  *
@@ -109,21 +126,7 @@ export function parseSrcinfo(text: string): Pkgbuild {
     }
   });
 
-  // makepkg prints the per-arch block once per `arch` entry: an arch listed k times yields each
-  // of its keys k times over. Keep one copy.
   const globalArch = vars.arch;
-  const dedupe = (section: Record<string, Value>, arch: Value | undefined): void => {
-    const list = Array.isArray(arch) ? arch : arch === undefined ? [] : [arch];
-    for (const [key, value] of Object.entries(section)) {
-      const us = key.indexOf('_');
-      if (us <= 0 || !Array.isArray(value) || !SRCINFO_ARCH_ARRAYS.includes(key.slice(0, us))) continue;
-      const a = key.slice(us + 1);
-      const k = list.filter((x) => x === a).length;
-      if (k < 2 || value.length % k !== 0) continue;
-      const n = value.length / k;
-      if (value.every((v, i) => v === value[i % n])) section[key] = value.slice(0, n);
-    }
-  };
   dedupe(vars, globalArch);
   for (const p of packages) dedupe(p.overrides, p.overrides.arch ?? globalArch);
 

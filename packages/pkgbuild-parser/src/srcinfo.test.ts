@@ -267,12 +267,8 @@ describe('toSrcinfo / parseSrcinfo properties', () => {
         // makepkg's arch values name variables: they never hold spaces
         if (p.overrides.arch !== undefined) p.overrides.arch = [p.overrides.arch].flat().map((a) => a.replace(/\s/g, '') || 'x86_64');
       }
-      return model0(all, packages, pkgbase);
+      return { pkgbase, pkgname: packages.map((p) => p.name), vars: all, packages, functions: [], unknown: [], carch: 'x86_64' };
     });
-
-  function model0(v: Record<string, Value>, packages: Pkgbuild['packages'], pkgbase: string): Pkgbuild {
-    return { pkgbase, pkgname: packages.map((p) => p.name), vars: v, packages, functions: [], unknown: [], carch: 'x86_64' };
-  }
 
   it('parseSrcinfo reads back every text toSrcinfo prints, and printing it again gives the same text', () => {
     for (const locale of ['C', 'C.UTF-8'] as const) {
