@@ -282,7 +282,18 @@ export class Evaluator {
         this.lastStatus = 0;
         continue;
       }
-      this.runAndOr(st.list);
+      try {
+        this.runAndOr(st.list);
+      } catch (e) {
+        if (!(e instanceof ShellError)) throw e;
+        // bash reports the expansion error and abandons the command (status 1)
+        this.diag(e.fatal ? 'E_SOURCE_FAILS' : 'E_EXPANSION', 'error', e.message, e.range);
+        this.lastStatus = 1;
+        if (e.fatal) {
+          this.goChaos();
+          throw new ReturnSignal(1);
+        }
+      }
       void top;
     }
   }
