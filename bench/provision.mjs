@@ -108,9 +108,12 @@ package() {
     await mkdir(join(d, 'src'), { recursive: true });
     const t = performance.now();
     const sum = (await shAsync(`curl -s '${fileUrl}' | tee '${d}/a.tar.gz' | sha256sum`)).split(' ')[0];
+    const t1 = performance.now();
     await shAsync(`bsdtar -xf '${d}/a.tar.gz' -C '${d}/src'`);
+    const t2 = performance.now();
     await shAsync(`cp -r '${d}/src/${dirName}' '${d}/pkg'`);
     floorRuns.push(performance.now() - t);
+    console.log(`floor: download+sha256 ${(t1 - t).toFixed(0)} ms, bsdtar ${(t2 - t1).toFixed(0)} ms, cp ${(performance.now() - t2).toFixed(0)} ms`);
     if (sum !== sha) throw new Error('floor: checksum differs');
     await rm(d, { recursive: true, force: true });
   }

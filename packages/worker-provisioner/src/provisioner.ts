@@ -641,12 +641,11 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
     }
   }
 
+  /** Every failure leaves as a ProvisionError with the job's context; a composed package's error keeps its code and is the `cause`. */
   private async toProvisionError(e: unknown, ctx: JobContext): Promise<ProvisionError> {
-    const logFile = ctx.buildStarted && ctx.dirs ? ctx.dirs.logFile : undefined;
-    const buildDir = ctx.dirs?.root;
-    if (ProvisionError.isInstance(e)) {
-      if (e.logFile !== undefined || !logFile) return e;
-    }
+    const own = ProvisionError.isInstance(e) ? e : undefined;
+    const logFile = own?.logFile ?? (ctx.buildStarted && ctx.dirs ? ctx.dirs.logFile : undefined);
+    const buildDir = own?.buildDir ?? (logFile ? ctx.dirs?.root : undefined);
     const code = codeOf(e);
     const ownTail = (e as { logTail?: unknown }).logTail;
     const logTail = Array.isArray(ownTail)
@@ -654,14 +653,15 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
       : logFile
         ? await readLogTail(logFile)
         : undefined;
-    const own = ProvisionError.isInstance(e) ? e : undefined;
+    const workerId = own?.workerId ?? ctx.reporter.workerId;
     return new ProvisionError(code, messageOf(e), {
-      cause: own?.cause ?? e,
-      hint: own?.hint ?? hintFor(code, logFile, logFile ? buildDir : undefined),
+      cause: own ? own.cause : e,
+      ...((own?.hint ?? hintFor(code, logFile, buildDir)) === undefined ? {} : { hint: own?.hint ?? hintFor(code, logFile, buildDir) }),
       phase: own?.phase ?? ctx.phase,
       jobId: ctx.reporter.jobId,
-      ...(ctx.reporter.workerId === undefined ? {} : { workerId: ctx.reporter.workerId }),
-      ...(logFile === undefined ? {} : { logFile, buildDir }),
+      ...(workerId === undefined ? {} : { workerId }),
+      ...(logFile === undefined ? {} : { logFile }),
+      ...(buildDir === undefined ? {} : { buildDir }),
       ...(logTail === undefined || logTail.length === 0 ? {} : { logTail }),
       ...(own?.details === undefined ? {} : { details: own.details }),
     });

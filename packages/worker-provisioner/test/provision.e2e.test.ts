@@ -161,7 +161,8 @@ describe('bad inputs', () => {
   it('incompatible platform: E_PLATFORM_INCOMPATIBLE says what the worker supports and what this machine is', async () => {
     const p = await newProvisioner();
     const gpu = await collect((onEvent) => p.provision('demo-worker-rbee-gpu', { onEvent }));
-    expect(gpu.error).toMatchObject({ code: 'E_PLATFORM_INCOMPATIBLE' });
+    expect(gpu.error).toMatchObject({ code: 'E_PLATFORM_INCOMPATIBLE', jobId: gpu.events[0]?.jobId, phase: 'resolve' });
+    expect((gpu.error as ProvisionError).details?.machine).toMatchObject({ platform: 'linux', backend: 'cpu' });
     const msg = (gpu.error as Error).message;
     expect(msg).toContain('cuda');
     expect(msg).toContain('metal');
