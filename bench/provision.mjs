@@ -132,7 +132,7 @@ package() {
         if (e.type === 'phase' && e.status !== 'skipped') timeline.push(`${e.phase}:${e.status}@${(performance.now() - t).toFixed(0)}`);
       },
     });
-    if (process.env.BENCH_VERBOSE) console.log(timeline.join(' '));
+    console.log(`provision phases (ms since start): ${timeline.join(' ')}`);
     firstRuns.push(performance.now() - t);
     if ((await stat(join(w.installDir, 'usr/share/demo-worker-rbee/weights.bin'))).size !== MIB * 1024 * 1024) throw new Error('payload not installed');
     t = performance.now();
