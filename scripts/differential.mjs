@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Larger property-based differential run of @rbee/pkgbuild-parser against makepkg:
 //   pnpm exec node scripts/differential.mjs --runs 500 [--seed N] [--out DIR]
-// Runs packages/pkgbuild-parser/test/differential.test.ts with FAST_CHECK_RUNS=<runs> in batches
+// Runs packages/pkgbuild-parser/test/differential.test.ts with RBEE_DIFF_RUNS=<runs> in batches
 // (one oracle process per batch), keeping every disagreement (PKGBUILD + makepkg's output) under
 // --out (default /tmp/rbee-differential) so it can become a conformance fixture.
 import { spawnSync } from 'node:child_process';
@@ -30,7 +30,7 @@ for (let done = 0; done < runs; done += batch, seed++) {
     {
       cwd: root,
       stdio: 'inherit',
-      env: { ...process.env, FAST_CHECK_RUNS: String(n), FAST_CHECK_SEED: String(seed), RBEE_DIFF_OUT: out },
+      env: { ...process.env, RBEE_DIFF_RUNS: String(n), FAST_CHECK_SEED: String(seed), RBEE_DIFF_OUT: out },
     },
   );
   if (r.status !== 0) failedBatches++;

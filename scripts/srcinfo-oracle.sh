@@ -55,6 +55,7 @@ __o_dirs=()
 __o_prune=0
 __o_stdin=0
 __o_validate=0
+__o_pure=0
 __o_timeout=180
 __o_args=("$@")
 while (($#)); do
@@ -63,6 +64,7 @@ while (($#)); do
 		--prune) __o_prune=1; shift ;;
 		--stdin) __o_stdin=1; shift ;;
 		--validate) __o_validate=1; shift ;;
+		--pure) __o_pure=1; shift ;;
 		--timeout) __o_timeout=${2:?--timeout needs a value}; shift 2 ;;
 		--) shift; __o_dirs+=("$@"); break ;;
 		-*) echo "srcinfo-oracle: unknown option $1" >&2; exit 2 ;;
@@ -130,34 +132,41 @@ if ((__o_validate)); then
 fi
 
 # Root: copy into a temp dir the build user can read, run there as that user, copy results back.
+# Directories go in small batches (loading libmakepkg costs ~0.1 s; lint_pkgbuild costs seconds),
+# so results land progressively.
 if ((EUID == 0)); then
 	__o_tmp=$(mktemp -d /tmp/srcinfo-oracle.XXXXXX)
 	cp "$0" "$__o_tmp/oracle.sh"
-	__o_i=0
-	for __o_d in "${__o_dirs[@]}"; do
-		__o_i=$((__o_i + 1))
-		mkdir "$__o_tmp/$__o_i"
-		cp -a "$__o_d/." "$__o_tmp/$__o_i/"
-		rm -f "$__o_tmp/$__o_i"/expected.*.srcinfo "$__o_tmp/$__o_i"/expected.*.error
-		echo "$__o_tmp/$__o_i" >>"$__o_tmp/list"
-	done
-	chmod -R a+rX "$__o_tmp"
-	chown -R "$__o_user" "$__o_tmp"
 	__o_cargs=(--timeout "$__o_timeout")
 	for __o_c in "${__o_carches[@]}"; do __o_cargs+=(--carch "$__o_c"); done
 	((__o_prune)) && __o_cargs+=(--prune)
-	[[ ${MAKEPKG_CONF-} ]] && __o_cargs=(env "MAKEPKG_CONF=$MAKEPKG_CONF" "${__o_cargs[@]}")
-	runuser -u "$__o_user" -- env -i "PATH=$__o_path" "HOME=$__o_tmp" LC_ALL=C \
-		${MAKEPKG_CONF:+"MAKEPKG_CONF=$MAKEPKG_CONF"} \
-		bash "$__o_tmp/oracle.sh" "${__o_cargs[@]}" --stdin <"$__o_tmp/list"
-	__o_rc=$?
-	__o_i=0
-	for __o_d in "${__o_dirs[@]}"; do
-		__o_i=$((__o_i + 1))
-		for __o_c in "${__o_carches[@]}"; do
-			rm -f "$__o_d/expected.$__o_c.srcinfo" "$__o_d/expected.$__o_c.error"
-			for __o_f in "$__o_tmp/$__o_i/expected.$__o_c".*; do
-				[[ -f $__o_f ]] && cp "$__o_f" "$__o_d/"
+	((__o_pure)) && __o_cargs+=(--pure)
+	__o_rc=0
+	__o_n=${#__o_dirs[@]}
+	for ((__o_b = 0; __o_b < __o_n; __o_b += ${ORACLE_BATCH:-4})); do
+		__o_batch=("${__o_dirs[@]:__o_b:${ORACLE_BATCH:-4}}")
+		rm -rf "${__o_tmp:?}"/[0-9]* "$__o_tmp/list"
+		__o_i=0
+		for __o_d in "${__o_batch[@]}"; do
+			__o_i=$((__o_i + 1))
+			mkdir "$__o_tmp/$__o_i"
+			cp -a "$__o_d/." "$__o_tmp/$__o_i/"
+			rm -f "$__o_tmp/$__o_i"/expected.*.srcinfo "$__o_tmp/$__o_i"/expected.*.error
+			echo "$__o_tmp/$__o_i" >>"$__o_tmp/list"
+		done
+		chmod -R a+rX "$__o_tmp"
+		chown -R "$__o_user" "$__o_tmp"
+		runuser -u "$__o_user" -- env -i "PATH=$__o_path" "HOME=$__o_tmp" LC_ALL=C \
+			${MAKEPKG_CONF:+"MAKEPKG_CONF=$MAKEPKG_CONF"} \
+			bash "$__o_tmp/oracle.sh" "${__o_cargs[@]}" --stdin <"$__o_tmp/list" || __o_rc=$?
+		__o_i=0
+		for __o_d in "${__o_batch[@]}"; do
+			__o_i=$((__o_i + 1))
+			for __o_c in "${__o_carches[@]}"; do
+				rm -f "$__o_d/expected.$__o_c.srcinfo" "$__o_d/expected.$__o_c.error"
+				for __o_f in "$__o_tmp/$__o_i/expected.$__o_c".*; do
+					[[ -f $__o_f && $__o_f != *.tmp ]] && cp "$__o_f" "$__o_d/"
+				done
 			done
 		done
 	done
@@ -187,6 +196,22 @@ load_makepkg_config
 PACKAGER=${PACKAGER:-"Unknown Packager"}
 PACMAN=${PACMAN:-pacman}
 unset ALL_OFF BOLD BLUE GREEN RED YELLOW
+if ((!__o_pure)); then
+	# libmakepkg's grep_function is `{ declare -f "$1" || declare -f package; } | grep -E "$2"`,
+	# called hundreds of times per PKGBUILD by lint_pkgbuild and the .SRCINFO writer; each call
+	# forks a pipeline and execs grep. This equivalent keeps the same lines (grep -E and bash's
+	# [[ =~ ]] are both POSIX EREs, and LC_ALL=C fixes [[:space:]]) without the pipeline or exec.
+	# --pure keeps makepkg's own definition; --validate compares against real makepkg.
+	__o_gf_dir=$(mktemp -d)
+	grep_function() {
+		local __o_line __o_f=$__o_gf_dir/f.$BASHPID
+		{ declare -f "$1" || declare -f package; } 2>/dev/null >"$__o_f"
+		while IFS= read -r __o_line || [[ $__o_line ]]; do
+			[[ $__o_line =~ $2 ]] && printf '%s\n' "$__o_line"
+		done <"$__o_f"
+		return 0
+	}
+fi
 unset __o_l __o_args __o_stdin __o_validate
 
 __o_status=0
@@ -202,7 +227,7 @@ for __o_d in "${__o_dirs[@]}"; do
 			for __o_v in PKGDEST SRCDEST SRCPKGDEST LOGDEST BUILDDIR; do
 				printf -v "$__o_v" '%s' "$(canonicalize_path "${!__o_v:-$startdir}")"
 			done
-			unset __o_v __o_d __o_c __o_dirs __o_carches __o_out __o_err __o_status __o_prune \
+			unset __o_pure __o_v __o_d __o_c __o_dirs __o_carches __o_out __o_err __o_status __o_prune \
 				__o_timeout __o_user __o_path __o_lib
 			# the state makepkg clears before reading the PKGBUILD
 			unset pkgname "${pkgbuild_schema_strings[@]}" "${pkgbuild_schema_arrays[@]}"
@@ -257,4 +282,5 @@ for __o_d in "${__o_dirs[@]}"; do
 		done
 	fi
 done
+[[ ${__o_gf_dir-} ]] && rm -rf "$__o_gf_dir"
 exit $__o_status

@@ -100,7 +100,7 @@ describe('parseSrcinfo round trip', () => {
 
 const live = process.env.RBEE_LIVE_ORACLE === '1' || process.env.CI === 'true';
 describe.runIf(live)('stored outputs are fresh (live makepkg oracle on a random sample)', () => {
-  const sampleSize = Number(process.env.RBEE_LIVE_SAMPLE ?? 8);
+  const sampleSize = Number(process.env.RBEE_LIVE_SAMPLE ?? 6);
   it.skipIf(!makepkgAvailable())(
     `re-running makepkg on ${sampleSize} random fixtures reproduces the stored files` +
       (makepkgAvailable() ? '' : ' (skipped: makepkg 6.0.2 is not installed)'),

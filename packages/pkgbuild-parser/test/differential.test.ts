@@ -4,7 +4,7 @@
  * own code (scripts/srcinfo-oracle.sh, ONE bash process for the whole batch, both x86_64 and
  * aarch64) and compared with toSrcinfo(parsePkgbuild(…)).
  *
- * Bounded: FAST_CHECK_RUNS generated files (default 10: makepkg needs several CPU-seconds per file).
+ * Bounded: RBEE_DIFF_RUNS generated files (default 6: makepkg needs several CPU-seconds per file).
  * Larger runs: `node scripts/differential.mjs --runs 500`. FAST_CHECK_SEED reproduces a run.
  * Skipped, with a message, where makepkg is not installed.
  */
@@ -16,7 +16,7 @@ import { lintPkgbuild, parsePkgbuild, toSrcinfo } from '../src/index.js';
 import { makepkgAvailable, runOracle } from './oracle.js';
 import { pkgbuildArbitrary } from './pkgbuild-arbitrary.js';
 
-const runs = Number(process.env.FAST_CHECK_RUNS ?? 10);
+const runs = Number(process.env.RBEE_DIFF_RUNS ?? 6);
 const seed = Number(process.env.FAST_CHECK_SEED ?? Date.now() % 2 ** 31);
 const carches = ['x86_64', 'aarch64'];
 const available = makepkgAvailable();
