@@ -13,12 +13,14 @@ import { findExecutable } from './executable-finder.js';
 import { acquireLock, tryAcquireLock, type HeldLock } from './install-lock.js';
 import { JobReporter } from './job-reporter.js';
 import { readLogTail } from './log-tail.js';
+import { cacheVerified, recordVerified } from './verified-cache.js';
 import { hashTree, verifyTree, writeFileAtomic, type ManifestCapabilities, type WorkerManifest } from './manifest.js';
 import {
   loadStages,
   type CatalogLike,
   type CatalogVariantLike,
   type CatalogWorkerLike,
+  type FetchResultLike,
   type ParseResultLike,
   type ResolvedLike,
   type SandboxMode,
@@ -832,25 +834,33 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
       // VCS sources are extracted with their download (a second pass would update the mirror again)
       const hasVcs = localFiles(pkgbuild, this.carch).remote.some((u) => /^(git|hg|svn|bzr|fossil)(\+|:)/.test(u));
       const common = { pkgbuild, carch: this.carch, startdir, srcdest: this.layout.sourcesDir, srcdir: dirs.srcdir, signal };
-      const fetched = await stages.fetchSources({
-        ...common,
-        extract: hasVcs,
-        onProgress: (p) => {
-          if (local.sources.includes(p.label)) return; // reported while it came from the catalog
-          if (p.phase === 'cached') reporter.progress('fetch', 'bytes', p.label, p.done, p.done);
-          else reporter.progress('fetch', 'bytes', p.label, p.done, p.phase === 'done' ? p.done : p.total);
-        },
-      });
-      reporter.phaseDone('fetch');
-      ctx.phase = 'verify';
-      reporter.phaseStart('verify');
-      // the fetcher hashed every file while it streamed (or from the cache) and compared it
-      const checked = fetched.filter((f) => Object.keys((f.checksums as Record<string, unknown> | undefined) ?? {}).length > 0).length;
-      reporter.progress('verify', 'items', 'checksums', checked, checked);
-      reporter.phaseDone('verify');
+      const trusted = !hasVcs && local.sources.length === 0 && (await cacheVerified(this.layout.sourcesDir, pkgbuild, this.carch));
+      let fetched: FetchResultLike[] = [];
+      if (trusted) {
+        reporter.phaseDone('fetch');
+        reporter.phaseSkipped('verify', 'every source is in the cache, verified against these checksums before and unchanged since');
+      } else {
+        fetched = await stages.fetchSources({
+          ...common,
+          extract: hasVcs,
+          onProgress: (p) => {
+            if (local.sources.includes(p.label)) return; // reported while it came from the catalog
+            if (p.phase === 'cached') reporter.progress('fetch', 'bytes', p.label, p.done, p.done);
+            else reporter.progress('fetch', 'bytes', p.label, p.done, p.phase === 'done' ? p.done : p.total);
+          },
+        });
+        reporter.phaseDone('fetch');
+        ctx.phase = 'verify';
+        reporter.phaseStart('verify');
+        // the fetcher hashed every file while it streamed (or from the cache) and compared it
+        const checked = fetched.filter((f) => Object.keys((f.checksums as Record<string, unknown> | undefined) ?? {}).length > 0).length;
+        reporter.progress('verify', 'items', 'checksums', checked, checked);
+        await recordVerified(this.layout.sourcesDir, fetched).catch(() => undefined);
+        reporter.phaseDone('verify');
+      }
       throwIfAborted(signal);
       if (hasVcs) reporter.phaseSkipped('extract', 'VCS sources were checked out with their download');
-      else if (fetched.length === 0) reporter.phaseSkipped('extract', 'the PKGBUILD has no sources');
+      else if (!trusted && fetched.length === 0) reporter.phaseSkipped('extract', 'the PKGBUILD has no sources');
       else {
         ctx.phase = 'extract';
         reporter.phaseStart('extract');

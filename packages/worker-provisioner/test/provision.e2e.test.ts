@@ -433,7 +433,17 @@ describe('the installed workers', () => {
     expect(result?.path).toBe(first.path);
     expect(events.at(-1)).not.toHaveProperty('alreadyInstalled');
     expect(phases(events)).toContain('package:done');
+    // verified before and unchanged since: not hashed again
+    expect(phases(events)).toContain('verify:skipped');
     expect((await p.verify('test-http-bin')).ok).toBe(true);
+
+    // a cached file changed behind our back is verified again, found bad and fetched anew
+    const { appendFile } = await import('node:fs/promises');
+    await appendFile(join(p.home, 'sources/payload-1.0.0.tar.gz'), 'x');
+    const third = await collect((onEvent) => p.provision('test-http-bin', { force: true, onEvent }));
+    expect(third.error).toBeUndefined();
+    expect(phases(third.events)).toContain('verify:done');
+    expect(files.requests.length).toBe(before + 2);
   });
 
   it('installFromDirectory builds a local PKGBUILD directory like makepkg -si (no catalog)', async () => {
