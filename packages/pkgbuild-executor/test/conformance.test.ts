@@ -60,7 +60,7 @@ const tally = { same: 0, compared: 0, lintOnly: 0 };
 
 async function inspectAll(): Promise<void> {
   if (results.size > 0) return;
-  for (const carch of [...new Set(all.map((c) => c.carch))]) {
+  for (const carch of new Set(all.map((c) => c.carch))) {
     const cs = all.filter((c) => c.carch === carch);
     const outcomes = await inspectPkgbuilds(
       cs.map((c) => join(c.dir, 'PKGBUILD')),
