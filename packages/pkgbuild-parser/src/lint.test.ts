@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { LINT_RULES } from './lint-rules.js';
 import { lintPkgbuild, type LintInput } from './lint.js';
+import { parseSrcinfo } from './srcinfo-reader.js';
 import type { Diagnostic } from './model.js';
 
 const dir = fileURLToPath(new URL('../test/fixtures/lint/', import.meta.url));
@@ -98,6 +99,11 @@ describe('lint options and unknown values', () => {
       isStatic: true,
     };
     expect(codes(lintPkgbuild(input), 'error')).toEqual(['lint_pkgver']);
+  });
+
+  it('lints a model read from .SRCINFO without inventing missing package functions', () => {
+    const model = parseSrcinfo('pkgbase = b\n\tpkgver = 1:2\n\tpkgrel = 1\n\tarch = x86_64\n\npkgname = a\n\npkgname = c\n');
+    expect(codes(lintPkgbuild({ pkgbuild: model, isStatic: true }), 'error')).toEqual(['lint_pkgver']);
   });
 
   it('reports CRLF, which makepkg refuses before linting (exit 12)', () => {

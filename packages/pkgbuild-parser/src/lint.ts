@@ -51,7 +51,8 @@ export interface LintOptions {
 /**
  * What {@link lintPkgbuild} needs from a parse: `parsePkgbuild`'s result satisfies it. Without
  * `ast` the checks that read the syntax tree (package-function variables, top-level output,
- * misspelt keys, sparse `source`) use only the model.
+ * misspelt keys, sparse `source`) use only the model, and `lint_package_function` runs only if
+ * `pkgbuild.functions` is non-empty (a model read from .SRCINFO has no functions).
  */
 export interface LintInput {
   pkgbuild: Pkgbuild;
@@ -531,6 +532,9 @@ class Linter {
 
   lintPackageFunction(): void {
     if (!this.known('pkgname')) return;
+    // A model without functions and without a syntax tree (e.g. from parseSrcinfo) says nothing
+    // about which functions exist.
+    if (!this.input.ast && this.pb.functions.length === 0) return;
     const code = 'lint_package_function';
     const names = this.pb.pkgname;
     const has = (f: string): boolean => this.fnNames.has(f);
