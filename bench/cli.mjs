@@ -26,6 +26,20 @@ function time(cmd, args, opts = {}) {
   return ms;
 }
 
+/**
+ * CPU time (user + sys) per run, in ms: `n` runs inside one bash, whose `times` builtin prints
+ * the children's cumulative CPU. Much less sensitive than wall time to other load on the machine.
+ */
+function cpuPerRun(cmd, args, n, opts = {}) {
+  const q = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
+  const line = [cmd, ...args].map(q).join(' ');
+  const script = `for i in $(seq ${n}); do ${line} >/dev/null 2>&1; done; times`;
+  const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, ...opts });
+  const children = r.stdout.trim().split('\n').at(-1) ?? '';
+  const secs = [...children.matchAll(/(\d+)m([\d.]+)s/g)].reduce((a, m) => a + Number(m[1]) * 60 + Number(m[2]), 0);
+  return (secs * 1000) / n;
+}
+
 function median(cmd, args, n, opts) {
   time(cmd, args, opts); // warm the page cache
   const xs = Array.from({ length: n }, () => time(cmd, args, opts)).sort((a, b) => a - b);
@@ -37,6 +51,12 @@ const round = (x) => Math.round(x * 10) / 10;
 
 const ver = median(node, [cli, '--version'], runs);
 const floor = median(node, ['-e', '0'], runs);
+const cpu = {
+  version: cpuPerRun(node, [cli, '--version'], runs),
+  help: cpuPerRun(node, [cli, '--help'], runs),
+  lint: cpuPerRun(node, [cli, 'pkgbuild', 'lint', pkgbuild], runs),
+  floor: cpuPerRun(node, ['-e', '0'], runs),
+};
 rows.push({
   name: 'rbee-worker --version startup',
   ours: round(ver),
@@ -83,6 +103,20 @@ rows.push({
   reproduce: 'pnpm bench cli',
 });
 
-console.log(`runs: ${runs} (median), node ${process.version}`);
+rows.push({
+  name: 'rbee-worker --version CPU time (user+sys; robust to machine load)',
+  ours: round(cpu.version),
+  reference: round(cpu.floor),
+  refName: 'node -e 0 CPU time',
+  unit: 'ms',
+  ratio: Number((cpu.version / cpu.floor).toPrecision(3)),
+  target: '≈ 1 (nothing beyond Node start-up)',
+  reproduce: 'pnpm bench cli',
+});
+
+console.log(`runs: ${runs} (median wall time), node ${process.version}`);
 for (const r of rows) console.log(`${r.name.padEnd(64)} ${String(r.ours).padStart(8)} ${r.unit}   ref ${r.refName}: ${r.reference} ${r.unit}   ratio ${r.ratio}`);
+console.log(
+  `CPU time (user+sys) per run: --version ${round(cpu.version)} ms, --help ${round(cpu.help)} ms, pkgbuild lint ${round(cpu.lint)} ms; node -e 0 ${round(cpu.floor)} ms`,
+);
 console.log(`BENCH_ROWS ${JSON.stringify(rows)}`);
