@@ -130,7 +130,9 @@ export interface EvalResult {
 }
 
 const MAX_STEPS = 100_000;
-const MAX_LOOP = 10_000;
+const MAX_LOOP = 1_000;
+const MAX_VALUE_CHARS = 1 << 20;
+const MAX_ARRAY = 1 << 16;
 const MAX_CALL_DEPTH = 32;
 
 /**
@@ -869,7 +871,7 @@ export class Evaluator {
           if (a.append && base && !base.unset) {
             if (base.kind === 'a') for (const [k, v] of base.arr as Map<number, string>) m.set(k, v);
             else if (base.kind === 's' && base.scalar !== undefined) m.set(0, base.scalar);
-            next = m.size === 0 ? 0 : Math.max(...m.keys()) + 1;
+            next = maxKey(m) + 1;
           }
           for (const it of items) {
             if (it.key !== undefined) next = it.key;
@@ -907,6 +909,9 @@ export class Evaluator {
           target = { kind: 'A', assoc: m };
         } else target = { kind: declFlags && declFlags.array ? 'a' : 's', scalar: val };
         if (target.kind === 'a' && target.arr === undefined) target = { kind: 'a', arr: new Map([[0, val]]) };
+      }
+      if ((target.arr?.size ?? 0) > MAX_ARRAY || (target.scalar?.length ?? 0) > MAX_VALUE_CHARS || (target.assoc?.size ?? 0) > MAX_ARRAY) {
+        throw new Unknown('this value grows beyond what the static evaluator keeps (1 MiB or 65536 elements)', a.range, 'W_EVAL_LIMIT');
       }
       if (intAttr) target.int = true;
       if (cur?.exp || (declFlags && declFlags.exp)) target.exp = true;
@@ -952,7 +957,7 @@ export class Evaluator {
     }
     let idx = this.indexValue(idxWord);
     if (idx < 0) {
-      const max = m.size === 0 ? -1 : Math.max(...m.keys());
+      const max = maxKey(m);
       idx = max + 1 + idx;
       if (idx < 0) throw new ShellError(`\`${a.name}[…]': bad array subscript`, idxWord.range);
     }
@@ -1130,7 +1135,7 @@ export class Evaluator {
             }
             const mm = new Map(cur.arr);
             let i = Number(idx);
-            if (i < 0) i = (mm.size === 0 ? -1 : Math.max(...mm.keys())) + 1 + i;
+            if (i < 0) i = maxKey(mm) + 1 + i;
             mm.delete(i);
             this.setVar(name, { ...cur, arr: mm });
           } else if (cur.kind === 'A') {
@@ -1342,7 +1347,7 @@ export class Evaluator {
           if (index === undefined) return this.scalarOf(v);
           if (v.kind === 'a') {
             let i = Number(index);
-            if (i < 0) i = (v.arr!.size === 0 ? -1 : Math.max(...v.arr!.keys())) + 1 + i;
+            if (i < 0) i = maxKey(v.arr!) + 1 + i;
             return v.arr?.get(i);
           }
           if (v.kind === 'A') return v.assoc?.get(String(index));
@@ -1722,7 +1727,7 @@ export class Evaluator {
           let i = this.indexValue(p.index);
           if (v.kind === 'a') {
             if (i < 0) {
-              const max = v.arr!.size === 0 ? -1 : Math.max(...v.arr!.keys());
+              const max = maxKey(v.arr!);
               i = max + 1 + i;
               if (i < 0) throw new ShellError(`${name}: bad array subscript`, p.range);
             }
@@ -1991,6 +1996,12 @@ export class Evaluator {
 }
 
 const BREAK = Symbol('break');
+
+function maxKey(m: Map<number, string>): number {
+  let max = -1;
+  for (const k of m.keys()) if (k > max) max = k;
+  return max;
+}
 
 const ERE_CLASSES: Record<string, string> = {
   alpha: 'a-zA-Z', digit: '0-9', alnum: 'a-zA-Z0-9', upper: 'A-Z', lower: 'a-z', space: ' \\t\\n\\r\\f\\v',
