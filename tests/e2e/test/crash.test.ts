@@ -51,6 +51,8 @@ interface KillPoint {
   worker: string;
   phase: string;
   delayMs: number;
+  /** Build in bubblewrap (default) or with --no-sandbox: without the sandbox's --die-with-parent the executor must still not leak processes. */
+  sandbox: boolean;
 }
 
 function plan(points: number, seed: number): KillPoint[] {
@@ -68,7 +70,7 @@ function plan(points: number, seed: number): KillPoint[] {
   for (let i = 0; i < points; i++) {
     const p = pairs[i % pairs.length]!;
     const max = p.phase === 'spawn' ? 900 : p.phase === 'build' ? 700 : 120;
-    out.push({ ...p, delayMs: Math.floor(rand() * max) });
+    out.push({ ...p, delayMs: Math.floor(rand() * max), sandbox: rand() < 0.6 });
   }
   return out;
 }
@@ -143,8 +145,8 @@ describe(`crash consistency under SIGKILL (${POINTS} points, seed ${SEED})`, () 
     const points = plan(POINTS, SEED);
     const outcomes: string[] = [];
     for (const [i, pt] of points.entries()) {
-      const context = `point ${i + 1}/${points.length} (${pt.worker} at ${pt.phase}+${pt.delayMs}ms, seed ${SEED})`;
-      const run = startCli(['install', pt.worker, '--catalog', server.url, '--json'], { home });
+      const context = `point ${i + 1}/${points.length} (${pt.worker} at ${pt.phase}+${pt.delayMs}ms${pt.sandbox ? '' : ' --no-sandbox'}, seed ${SEED})`;
+      const run = startCli(['install', pt.worker, '--catalog', server.url, '--json', ...(pt.sandbox ? [] : ['--no-sandbox'])], { home });
       let killedAt = 'completed';
       if (pt.phase === 'spawn') {
         await sleep(pt.delayMs);

@@ -362,6 +362,16 @@ export async function survivors(opts: { marker?: string; under?: string }, waitM
   }
 }
 
+/** Poll until some process matches (a positive control for {@link survivors}). */
+export async function waitForProcesses(opts: { marker?: string; under?: string }, waitMs = 5000): Promise<ProcInfo[]> {
+  const until = Date.now() + waitMs;
+  for (;;) {
+    const found = findProcesses(opts);
+    if (found.length > 0 || Date.now() > until) return found;
+    await sleep(50);
+  }
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Every path under `root` (relative, with a type letter), for before/after comparisons. */
