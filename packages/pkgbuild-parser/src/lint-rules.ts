@@ -12,7 +12,11 @@ export interface LintRule {
 
 /**
  * Every rule of `lintPkgbuild`: makepkg 6.0.2's 22 `lint_pkgbuild` checks (errors, named after
- * makepkg's functions) followed by this package's warnings.
+ * makepkg's functions), `E_CRLF`, then this package's warnings.
+ *
+ * @example
+ * const describe = new Map(LINT_RULES.map((r) => [r.code, r.description]));
+ * describe.get('lint_pkgver'); // '`pkgver` must be non-empty ASCII without …'
  */
 export const LINT_RULES: readonly LintRule[] = Object.freeze([
   { code: 'lint_arch', severity: 'error', description: "`any` mixed with other architectures; an arch with characters outside [[:alnum:]_]; CARCH missing from arch (only with `ignoreArch: false`)" },

@@ -6,6 +6,11 @@ import { isScalarKey, SRCINFO_ARCH_ARRAYS } from './schema.js';
  * Thrown by {@link parseSrcinfo} on malformed input: a line that is not `key = value`, a key
  * before the first section header, a `pkgbase` header that is not first, a repeated scalar key
  * or a missing `pkgname` section. `code` is always `E_SRCINFO_SYNTAX`.
+ *
+ * @example
+ * try { parseSrcinfo(text) } catch (e) {
+ *   if (PkgbuildError.isInstance(e) && e.code === 'E_SRCINFO_SYNTAX') console.error(e.message); // ".SRCINFO line 3: …"
+ * }
  */
 export class SrcinfoParseError extends PkgbuildError {
   /** 1-based line number of the offending line. */
