@@ -12,6 +12,9 @@ import type { ProvisionEvent, ProvisionPhase } from './events.js';
 import { findExecutable } from './executable-finder.js';
 import { acquireLock, tryAcquireLock, type HeldLock } from './install-lock.js';
 import { JobReporter } from './job-reporter.js';
+import { SharedJob, type JobResult } from './shared-job.js';
+import { arrayVar, declaredVersion, functionNames, localFiles, phaseOfFunction, scalar } from './pkgbuild-facts.js';
+import { eventsOf } from './event-iterable.js';
 import { readLogTail } from './log-tail.js';
 import { cacheVerified, recordVerified } from './verified-cache.js';
 import { hashTree, verifyTree, writeFileAtomic, type ManifestCapabilities, type WorkerManifest } from './manifest.js';
@@ -137,83 +140,6 @@ type JobRequest =
       capabilities?: InstallFromDirectoryOptions['capabilities'];
     };
 
-interface JobResult {
-  worker: WorkerBinary;
-  alreadyInstalled: boolean;
-}
-
-/** One running job, possibly shared by several concurrent callers in this process. */
-class SharedJob {
-  readonly reporter: JobReporter;
-  readonly controller = new AbortController();
-  promise!: Promise<JobResult>;
-  private subscribers = 0;
-
-  constructor(reporter: JobReporter) {
-    this.reporter = reporter;
-  }
-
-  /** Join: events go to `onEvent`; `signal` detaches this caller, and aborts the job when it was the last one. */
-  attach(onEvent: ProvisionEventListener | undefined, signal: AbortSignal | undefined): Promise<JobResult> {
-    this.subscribers += 1;
-    const unsubscribe = onEvent ? this.reporter.subscribe(onEvent) : () => undefined;
-    if (!signal) {
-      return this.promise.finally(() => {
-        unsubscribe();
-        this.subscribers -= 1;
-      });
-    }
-    return new Promise<JobResult>((resolve, reject) => {
-      let detached = false;
-      const onAbort = (): void => {
-        if (detached) return;
-        detached = true;
-        this.subscribers -= 1;
-        if (this.subscribers <= 0) {
-          // last interested caller: cancel the job and settle once it has cleaned up
-          this.controller.abort(signal.reason);
-          this.promise.then(
-            () => {
-              unsubscribe();
-              reject(abortError(signal));
-            },
-            () => {
-              unsubscribe();
-              reject(abortError(signal));
-            },
-          );
-        } else {
-          unsubscribe();
-          reject(abortError(signal));
-        }
-      };
-      if (signal.aborted) {
-        onAbort();
-        return;
-      }
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.promise.then(
-        (r) => {
-          if (detached) return;
-          detached = true;
-          signal.removeEventListener('abort', onAbort);
-          unsubscribe();
-          this.subscribers -= 1;
-          resolve(r);
-        },
-        (e: unknown) => {
-          if (detached) return;
-          detached = true;
-          signal.removeEventListener('abort', onAbort);
-          unsubscribe();
-          this.subscribers -= 1;
-          reject(e);
-        },
-      );
-    });
-  }
-}
-
 /** Hints shown with errors of the composed packages. */
 function hintFor(code: string, logFile: string | undefined, buildDir: string | undefined): string | undefined {
   const kept = buildDir ? ` The build directory ${buildDir} is kept for inspection.` : '';
@@ -238,58 +164,6 @@ function hintFor(code: string, logFile: string | undefined, buildDir: string | u
     default:
       return logFile ? `The build log is at ${logFile}.${kept}` : undefined;
   }
-}
-
-function scalar(pkgbuild: Pkgbuild, name: string): string | undefined {
-  if (pkgbuild.unknown.includes(name)) return undefined;
-  const v = pkgbuild.vars[name];
-  if (v === undefined) return undefined;
-  return Array.isArray(v) ? v[0] : v;
-}
-
-function arrayVar(pkgbuild: Pkgbuild, name: string): string[] {
-  const v = pkgbuild.vars[name];
-  if (v === undefined) return [];
-  return Array.isArray(v) ? v : [v];
-}
-
-/** The version the PKGBUILD declares (before any `pkgver()`), when statically known. */
-function declaredVersion(pkgbuild: Pkgbuild): string | undefined {
-  const pkgver = scalar(pkgbuild, 'pkgver');
-  const pkgrel = scalar(pkgbuild, 'pkgrel');
-  if (!pkgver || !pkgrel || pkgbuild.unknown.includes('epoch')) return undefined;
-  return fullVersion(pkgver, pkgrel, scalar(pkgbuild, 'epoch'));
-}
-
-/** Local files the PKGBUILD names (plain file names in `source`/`source_<carch>`, install, changelog). */
-function localFiles(pkgbuild: Pkgbuild, carch: string): { sources: string[]; extras: string[]; remote: string[] } {
-  const sources: string[] = [];
-  const remote: string[] = [];
-  for (const raw of [...arrayVar(pkgbuild, 'source'), ...arrayVar(pkgbuild, `source_${carch}`)]) {
-    const sep = raw.indexOf('::');
-    const url = sep >= 0 ? raw.slice(sep + 2) : raw;
-    if (url.includes('://') || url.includes('lp:')) {
-      remote.push(url);
-      continue;
-    }
-    const name = sep >= 0 ? raw.slice(0, sep) : raw.slice(raw.lastIndexOf('/') + 1);
-    if (name) sources.push(name);
-  }
-  const extras: string[] = [];
-  for (const key of ['install', 'changelog']) {
-    const v = scalar(pkgbuild, key);
-    if (v) extras.push(v);
-  }
-  return { sources: [...new Set(sources)], extras: [...new Set(extras)], remote };
-}
-
-function functionNames(pkgbuild: Pkgbuild): Set<string> {
-  return new Set(pkgbuild.functions.map((f) => f.name));
-}
-
-function phaseOfFunction(name: string | undefined): ProvisionPhase {
-  if (name === 'prepare' || name === 'pkgver' || name === 'build' || name === 'check') return name;
-  return 'package';
 }
 
 async function toReadable(body: unknown): Promise<Readable> {
@@ -388,7 +262,7 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
    * ```
    */
   provisionEvents(id: string, opts: ProvisionOptions = {}): AsyncIterable<ProvisionEvent> {
-    return this.eventsOf((o) => this.provision(id, o), opts);
+    return eventsOf((o) => this.provision(id, o), opts);
   }
 
   /**
@@ -410,7 +284,7 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
 
   /** {@link installFromDirectory} as an async iterable of events (see {@link provisionEvents}). */
   installFromDirectoryEvents(dir: string, opts: InstallFromDirectoryOptions = {}): AsyncIterable<ProvisionEvent> {
-    return this.eventsOf((o) => this.installFromDirectory(dir, o), opts);
+    return eventsOf((o) => this.installFromDirectory(dir, o), opts);
   }
 
   /**
@@ -518,70 +392,6 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
 
   // ---------------------------------------------------------------------------------------
   // jobs
-
-  private eventsOf<O extends ProvisionOptions | InstallFromDirectoryOptions>(
-    start: (o: O) => Promise<WorkerBinary>,
-    opts: O,
-  ): AsyncIterable<ProvisionEvent> {
-    return {
-      [Symbol.asyncIterator]: () => {
-        const queue: ProvisionEvent[] = [];
-        let wake: (() => void) | undefined;
-        let settled = false;
-        let terminal = false;
-        const controller = new AbortController();
-        const outer = opts.signal;
-        const onOuterAbort = (): void => controller.abort(outer?.reason);
-        if (outer?.aborted) controller.abort(outer.reason);
-        else outer?.addEventListener('abort', onOuterAbort, { once: true });
-        const job = start({
-          ...opts,
-          signal: controller.signal,
-          onEvent: (e: ProvisionEvent) => {
-            queue.push(e);
-            opts.onEvent?.(e);
-            wake?.();
-          },
-        }).then(
-          () => undefined,
-          () => undefined,
-        );
-        void job.finally(() => {
-          settled = true;
-          outer?.removeEventListener('abort', onOuterAbort);
-          wake?.();
-        });
-        const finish = async (): Promise<IteratorResult<ProvisionEvent>> => {
-          if (!terminal && !settled) controller.abort(new Error('event stream closed by the consumer'));
-          terminal = true;
-          await job;
-          return { done: true, value: undefined };
-        };
-        return {
-          next: async (): Promise<IteratorResult<ProvisionEvent>> => {
-            for (;;) {
-              if (terminal) return { done: true, value: undefined };
-              const e = queue.shift();
-              if (e) {
-                if (e.type === 'done' || e.type === 'error') terminal = true;
-                return { done: false, value: e };
-              }
-              if (settled) return { done: true, value: undefined };
-              await new Promise<void>((r) => {
-                wake = r;
-              });
-              wake = undefined;
-            }
-          },
-          return: finish,
-          throw: async (err: unknown) => {
-            await finish();
-            throw err;
-          },
-        };
-      },
-    };
-  }
 
   private async join(request: JobRequest, opts: ProvisionOptions): Promise<JobResult> {
     const key = JSON.stringify(request);
@@ -901,9 +711,7 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
         srcdir: dirs.srcdir,
         pkgdir: dirs.pkgdir,
         skipCheck,
-        // CARCH is also passed in the environment: an executor build that sets only the shell
-        // variable for some steps still gives the functions the right value
-        env: { CARCH: this.carch, ...this.options.buildEnv },
+        ...(this.options.buildEnv ? { env: this.options.buildEnv } : {}),
         sandbox: this.sandbox,
         ...(this.options.network === undefined ? {} : { network: this.options.network }),
         fakeroot: this.options.fakeroot ?? false,
