@@ -146,6 +146,38 @@ describe('provision from the example catalog', () => {
   });
 });
 
+describe('SSE', () => {
+  it('the README\'s hive wiring: provisionEvents over text/event-stream, id = seq, ending with done', async () => {
+    const p = await newProvisioner();
+    const { createServer } = await import('node:http');
+    const server = createServer(async (req, res) => {
+      const id = new URL(req.url ?? '/', 'http://x').searchParams.get('id') ?? '';
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      const job = new AbortController();
+      res.on('close', () => {
+        if (!res.writableEnded) job.abort();
+      });
+      for await (const e of p.provisionEvents(id, { signal: job.signal })) {
+        res.write(`event: ${e.type}\nid: ${e.seq}\ndata: ${JSON.stringify(e)}\n\n`);
+      }
+      res.end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      const port = (server.address() as import('node:net').AddressInfo).port;
+      const body = await (await fetch(`http://127.0.0.1:${port}/?id=demo-worker-rbee-bin`)).text();
+      const frames = body.split('\n\n').filter(Boolean).map((f) => Object.fromEntries(f.split('\n').map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)])));
+      const events = frames.map((f) => JSON.parse(f.data as string) as ProvisionEvent);
+      expectWellFormed(events);
+      expect(frames.map((f) => Number(f.id))).toEqual(events.map((e) => e.seq));
+      expect(frames.map((f) => f.event)).toEqual(events.map((e) => e.type));
+      expect(events.at(-1)?.type).toBe('done');
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});
+
 describe('bad inputs', () => {
   it('unknown worker: E_WORKER_NOT_FOUND, also as the error event', async () => {
     const p = await newProvisioner();
