@@ -230,3 +230,20 @@ export function sourceIsSparse(script: Script): boolean | undefined {
   if (indices.size === 0) return false;
   return Math.max(...indices) + 1 !== indices.size;
 }
+
+/** Names read through a parameter expansion (`$name`, `${name…}`) anywhere in the file. */
+export function referencedNames(script: Script): Set<string> {
+  const names = new Set<string>();
+  const stack: unknown[] = [script];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (Array.isArray(node)) {
+      for (const n of node) stack.push(n);
+    } else if (node !== null && typeof node === 'object') {
+      const rec = node as Record<string, unknown>;
+      if (rec.type === 'ParamExpansion' && typeof rec.name === 'string') names.add(rec.name);
+      for (const [k, v] of Object.entries(rec)) if (k !== 'range' && k !== 'nameRange' && typeof v === 'object') stack.push(v);
+    }
+  }
+  return names;
+}

@@ -154,6 +154,9 @@ describe('warnings beyond makepkg', () => {
       expect(w(`${head}${v}\n${pkg}`), v).toEqual(['W_MISSPELT_KEY']);
     }
     expect(w(`${head}_commit=abc\nCFLAGS=x\nsource_x86_64=(a)\nsha256sums_x86_64=(SKIP)\n_pkgname=y\n${pkg}`)).toEqual([]);
+    // helpers the file reads, and aliases inside package functions, are not flagged
+    expect(w(`${head}version=1.2\nsrc=x\nsources=(a)\nbuild() {\n  echo "$version $src \${sources[@]}"\n}\npackage() {\n  desc=x\n  cp $desc .\n}\n`)).toEqual([]);
+    expect(w(`${head}package() {\n  depend=(x)\n}\n`)).toEqual(['W_MISSPELT_KEY']);
     const [d] = lintPkgbuild(`${head}source_amd64=(a)\n${pkg}`).filter((x) => x.code === 'W_MISSPELT_KEY');
     expect(d?.message).toContain('source_x86_64');
     expect(d?.range.start.line).toBe(8);

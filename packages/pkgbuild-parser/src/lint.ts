@@ -3,6 +3,7 @@ import {
   commandAssignments,
   functionAssignments,
   printsToStdout,
+  referencedNames,
   sourceIsSparse,
   topLevelFunctions,
   walkTopLevel,
@@ -111,8 +112,8 @@ function editDistance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
-function suggestKey(name: string): string | undefined {
-  const alias = ALIASES[name];
+function suggestKey(name: string, withAliases = true): string | undefined {
+  const alias = withAliases ? ALIASES[name] : undefined;
   if (alias) return alias;
   let best: string | undefined;
   let bestD = Infinity;
@@ -757,21 +758,24 @@ class Linter {
 
   warnMisspelt(): void {
     const ast = this.input.ast;
-    const found = new Map<string, Range>();
-    const add = (name: string, range: Range): void => {
-      if (!found.has(name)) found.set(name, range);
+    // name → [range, assigned at the top level]
+    const found = new Map<string, [Range, boolean]>();
+    const add = (name: string, range: Range, topLevel: boolean): void => {
+      if (!found.has(name)) found.set(name, [range, topLevel]);
     };
     if (ast) {
       walkTopLevel(ast.body, (cmd) => {
-        if (cmd.type === 'SimpleCommand') for (const a of commandAssignments(cmd)) add(a.name, a.nameRange);
+        if (cmd.type === 'SimpleCommand') for (const a of commandAssignments(cmd)) add(a.name, a.nameRange, true);
       });
-      for (const pkg of new Set(this.pb.pkgname)) for (const a of this.fnAssignments(pkg)) add(a.name, a.range);
+      for (const pkg of new Set(this.pb.pkgname)) for (const a of this.fnAssignments(pkg)) add(a.name, a.range, false);
     } else {
-      for (const name of Object.keys(this.vars)) add(name, this.varRange(name));
+      for (const name of Object.keys(this.vars)) add(name, this.varRange(name), true);
     }
+    // A variable the file reads itself is a helper, not a misspelt key.
+    const used = ast ? referencedNames(ast) : new Set<string>();
     const arches = new Set(this.arch);
-    for (const [name, range] of found) {
-      if (name.startsWith('_') || /[A-Z]/.test(name) || KNOWN_SET.has(name)) continue;
+    for (const [name, [range, topLevel]] of found) {
+      if (name.startsWith('_') || /[A-Z]/.test(name) || KNOWN_SET.has(name) || used.has(name)) continue;
       const us = name.indexOf('_');
       if (us > 0) {
         const base = name.slice(0, us);
@@ -784,7 +788,7 @@ class Linter {
         }
         if (baseOk || ARCH_ARRAY_SET.has(base) || BAD_ARCH[suffix]) continue;
       }
-      const guess = suggestKey(name);
+      const guess = suggestKey(name, topLevel);
       if (guess !== undefined) this.warn('W_MISSPELT_KEY', `${name} is not a variable makepkg reads; did you mean ${guess}?`, range);
     }
   }
