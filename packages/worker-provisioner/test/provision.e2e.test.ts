@@ -188,6 +188,19 @@ describe('bad inputs', () => {
     expect(events.at(-1)).toMatchObject({ type: 'error', error: { code: 'E_WORKER_NOT_FOUND' } });
     expect(await p.supports('no-such-worker')).toBe(false);
     expect(await buildsLeft(p)).toEqual([]);
+    await expect(p.provision('../../etc/passwd')).rejects.toMatchObject({ code: 'E_INVALID_WORKER_ID' });
+    await expect(p.provision('demo-worker-rbee-bin', { jobId: '../escape' })).rejects.toMatchObject({ code: 'E_INVALID_OPTIONS' });
+  });
+
+  it('backend: a detected GPU falls back to the cpu variant with a warning; a -<backend> suffix names it explicitly', async () => {
+    const p = await newProvisioner({ detectBackend: () => 'cuda' });
+    const { events, result } = await collect((onEvent) => p.provision('demo-worker-rbee-bin', { onEvent }));
+    expect(result).toMatchObject({ workerType: 'cpu' });
+    expect(events.some((e) => e.type === 'warning' && e.code === 'W_BACKEND_FALLBACK')).toBe(true);
+    const viaSuffix = await collect((onEvent) => p.provision('demo-worker-rbee-bin-cpu', { onEvent }));
+    expect(viaSuffix.result).toEqual(result);
+    expect(viaSuffix.events.at(-1)).toMatchObject({ type: 'done', alreadyInstalled: true });
+    expect(await p.get('demo-worker-rbee-bin')).toEqual(result);
   });
 
   it('incompatible platform: E_PLATFORM_INCOMPATIBLE says what the worker supports and what this machine is', async () => {
