@@ -25,4 +25,6 @@ export interface CommandContext {
    * (to say "cancelling…") instead of exiting at once.
    */
   cancellable(onCancel: () => void): void;
+  /** The exit code for a cancelled command: 130 after SIGINT, 143 after SIGTERM. */
+  interruptCode(): number;
 }

@@ -69,7 +69,7 @@ export async function runJob(ctx: CommandContext, job: Job): Promise<number> {
   } catch (e) {
     if (ctx.signal.aborted && (isAbortError(e) || errorEvent?.error.code === 'ABORT_ERR')) {
       reporter.finish({ kind: 'cancelled' });
-      return ExitCode.Interrupted;
+      return ctx.interruptCode();
     }
     const thrown = toErrorReport(e);
     const error: ErrorReport = errorEvent ? { ...thrown, ...errorEvent.error } : thrown;

@@ -78,6 +78,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
         cancellable(cb) {
           onCancel = cb;
         },
+        interruptCode: () => interruptCode,
       };
       const action = await load();
       exitCode = await action(ctx, ...args);

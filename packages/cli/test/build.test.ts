@@ -60,7 +60,10 @@ describe('rbee-worker build', () => {
     expect(existsSync(join(home, 'workers', 'broken-worker-rbee'))).toBe(false);
   });
 
-  it('a real SIGINT while build() runs: exit 130, no build process left, nothing installed', async () => {
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('a real %s while build() runs: exit %i, no build process left, nothing installed', async (signal, exitCode) => {
     home = tempDir('sigint');
     const child = spawnCli(['build', join(fixtures, 'build-sleeps'), '--home', home, '--json']);
     const done = collect(child);
@@ -73,9 +76,9 @@ describe('rbee-worker build', () => {
       child.on('close', () => reject(new Error(`the CLI exited before build() started:\n${buffered}`)));
     });
     expect(processesWith('31.4159').length).toBeGreaterThan(0);
-    child.kill('SIGINT');
+    child.kill(signal);
     const r = await done;
-    expect(r.code).toBe(130);
+    expect(r.code).toBe(exitCode);
     expect(processesWith('31.4159')).toEqual([]);
     const events = ndjson(r.stdout);
     for (const e of events) expect(isProvisionEvent(e)).toBe(true);

@@ -50,7 +50,7 @@ export async function catalogServeCommand(ctx: CommandContext, dir: string, opts
     ctx.cancellable(() => done());
   });
   await server.close();
-  return ExitCode.Interrupted;
+  return ctx.interruptCode();
 }
 
 function isDirectory(path: string): boolean {
