@@ -1,7 +1,9 @@
 // The live view in a REAL terminal: tmux runs the CLI in a 120x40 pane; we read the screen with
 // `capture-pane` while it installs, and at the end.
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCatalogServer, type CatalogServer } from '@rbee/catalog-client/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -84,7 +86,69 @@ describe('live view in a real terminal (tmux)', () => {
     expect(final).not.toMatch(SPINNER);
     expect(final).not.toContain('│ cc ');
     expect(final).toMatch(/^✔ installed demo-worker-rbee 0\.1\.0-1 \(cpu\) → \/\S+\/workers\/demo-worker-rbee\/0\.1\.0-1\/usr\/bin\/demo-worker-rbee in [0-9.]+m?s\nEXIT:0$/m);
-    if (process.env.RBEE_TTY_CAPTURE) writeFileSync(process.env.RBEE_TTY_CAPTURE, final);
+    // RBEE_TTY_CAPTURE=<dir> keeps the screens (the README's captures come from here)
+    if (process.env.RBEE_TTY_CAPTURE) {
+      writeFileSync(join(process.env.RBEE_TTY_CAPTURE, 'install-building.txt'), during!);
+      writeFileSync(join(process.env.RBEE_TTY_CAPTURE, 'install-final.txt'), final);
+    }
+  });
+
+  it('draws a progress bar with size, rate and ETA while a source downloads (a loopback server that trickles it)', async () => {
+    const size = 1_500_000;
+    const blob = Buffer.alloc(size, 7);
+    // 30 chunks, 100 ms apart: about 3 s of download
+    const trickle: Server = createServer((req, res) => {
+      res.writeHead(200, { 'content-length': String(size), 'content-type': 'application/octet-stream' });
+      let i = 0;
+      const step = size / 30;
+      const timer = setInterval(() => {
+        res.write(blob.subarray(i * step, (i + 1) * step));
+        if (++i === 30) {
+          clearInterval(timer);
+          res.end();
+        }
+      }, 100);
+      req.on('close', () => clearInterval(timer));
+    });
+    await new Promise<void>((r) => trickle.listen(0, '127.0.0.1', r));
+    const port = (trickle.address() as { port: number }).port;
+    const dir = tempDir('tty-dl');
+    homes.push(dir);
+    mkdirSync(join(dir, 'w'));
+    writeFileSync(
+      join(dir, 'w', 'PKGBUILD'),
+      [
+        'pkgname=download-worker-rbee',
+        'pkgver=1.0.0',
+        'pkgrel=1',
+        "pkgdesc='downloads a blob'",
+        "arch=('any')",
+        "url='https://example.invalid'",
+        "license=('MIT')",
+        `source=("model-blob.bin::http://127.0.0.1:${port}/model-blob.bin")`,
+        `sha256sums=('${createHash('sha256').update(blob).digest('hex')}')`,
+        'package() {',
+        '  install -Dm755 /dev/null "$pkgdir/usr/bin/download-worker-rbee"',
+        '}',
+        '',
+      ].join('\n'),
+    );
+    try {
+      startInTerminal('download', ['build', join(dir, 'w')]);
+      const screens = await watch('download', (s) => s.includes('EXIT:'));
+      const bar = screens.find((s) => /^ {4}model-blob\.bin {2}█*░+ {2}[0-9.]+ (kB|MB) \/ 1\.5 MB {2}[0-9.]+ (kB|MB)\/s {2}ETA [0-9.]+m?s$/m.test(s));
+      expect(bar, screens.join('\n-----\n')).toBeDefined();
+      expect(bar).toMatch(/^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] fetch /m);
+      if (process.env.RBEE_TTY_CAPTURE) writeFileSync(join(process.env.RBEE_TTY_CAPTURE, 'download.txt'), bar!);
+      const final = screens.at(-1)!;
+      expect(final).toMatch(/^✔ fetch +[0-9.]+m?s$/m);
+      expect(final).not.toContain('model-blob.bin');
+      expect(final).toMatch(/^✔ built and installed download-worker-rbee 1\.0\.0-1 /m);
+      expect(final).toContain('EXIT:0');
+    } finally {
+      trickle.closeAllConnections();
+      await new Promise((r) => trickle.close(r));
+    }
   });
 
   it('Ctrl-C typed in the terminal cancels the build: exit 130, the cancelled line, no process left', async () => {
