@@ -386,7 +386,10 @@ export async function runPkgbuild(options: RunOptions): Promise<RunResult> {
         tree = await runTree({
           command,
           args,
-          env,
+          // fakeroot records ownership changes; it must not also attempt the real chown: in a
+          // user namespace (bwrap run by a non-root user) that fails with EINVAL, which fakeroot
+          // does not ignore the way it ignores EPERM
+          env: phase === 'package' && fakeroot ? { ...env, FAKEROOTDONTTRYCHOWN: '1' } : env,
           cwd: srcdir,
           records: true,
           onStdout: (c) => out.push(c),
