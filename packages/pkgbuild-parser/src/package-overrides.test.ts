@@ -85,6 +85,7 @@ const CASES: [string, string][] = [
   ['case and while bodies', 'package_a() {\n  case $CARCH in\n    x86_64) options=(!strip) ;;\n    *) options=(strip) ;;\n  esac\n}\npackage_c() {\n  while false; do backup=(etc/x); done\n}\n'],
   ['multi-line array with comments and continuation', 'package_a() {\n  depends=(a # c\n    b \\\n    "c d")\n  pkgdesc="x \\\ny"\n}\npackage_c() { :; }\n'],
   ['background job joins the next line', 'package_a() {\n  true & pkgdesc=hidden\n  url=seen\n}\npackage_c() { :; }\n'],
+  ['conditions, time, pipelines, groups in lists', 'package_a() {\n  if true; depends=(cond); then :; fi\n  time provides=(t)\n  [[ 1 ]] && { conflicts=(g); }\n}\npackage_c() ( license=(sub); groups=(sub2) )\n'],
   ['fallback to package() for a missing package_<name>', 'package() {\n  pkgdesc=fallback\n  depends+=(f)\n}\npackage_c() { url=own; }\n'],
 ];
 

@@ -43,15 +43,17 @@ export interface OverrideResult {
 export function printedLines(def: FunctionDefinition): PrintedLine[] {
   const lines: PrintedLine[] = [];
   const body = def.body;
-  const walkList = (stmts: Statement[], lastSemi: boolean, control: boolean, firstInline: boolean): void => {
+  const walkList = (stmts: Statement[], lastSemi: boolean, control: boolean, firstInline: boolean, suffix = ''): void => {
     for (let i = 0; i < stmts.length; i++) {
       const st = stmts[i] as Statement;
       const prev = stmts[i - 1];
       const atStart = !(i === 0 && firstInline) && !(prev !== undefined && prev.background);
-      const semi = i < stmts.length - 1 || lastSemi;
+      const last = i === stmts.length - 1;
+      const semi = !last || lastSemi;
       const andOrControl = control || st.list.pipelines.length > 1;
       if (atStart) {
-        const text = printStatement(st) + (semi && !st.background ? ';' : '');
+        // the last statement of an `if`/`while` condition is followed by `; then` / `; do`
+        const text = printStatement(st) + (semi && !st.background ? ';' : '') + (last ? suffix : '');
         pushText(text, st.range, st, andOrControl);
       }
       for (const pl of st.list.pipelines) descendPipeline(pl, andOrControl);
@@ -95,17 +97,17 @@ export function printedLines(def: FunctionDefinition): PrintedLine[] {
   const descendCompound = (c: Exclude<Command, SimpleCommand | FunctionDefinition>, control: boolean, fnBody: boolean): void => {
     switch (c.type) {
       case 'BraceGroup': walkList(c.body, false, control || !fnBody ? control : control, false); return;
-      case 'Subshell': walkList(c.body, false, true, true); return;
+      case 'Subshell': walkList(c.body, false, true, true, ' )'); return;
       case 'If':
         for (const cl of c.clauses) {
-          walkList(cl.condition, false, true, true);
+          walkList(cl.condition, true, true, true, ' then');
           walkList(cl.body, true, true, false);
         }
         if (c.elseBody) walkList(c.elseBody, true, true, false);
         return;
       case 'For': case 'Select': case 'ArithFor': walkList(c.body, true, true, false); return;
       case 'While':
-        walkList(c.condition, false, true, true);
+        walkList(c.condition, true, true, true, ' do');
         walkList(c.body, true, true, false);
         return;
       case 'Case':
@@ -125,6 +127,7 @@ function printStatement(st: Statement): string {
   const out: string[] = [];
   st.list.pipelines.forEach((pl, i) => {
     if (i > 0) out.push(st.list.operators[i - 1] as string);
+    if (pl.timed) out.push('time');
     if (pl.negated) out.push('!');
     pl.commands.forEach((c, j) => {
       if (j > 0) out.push(pl.operators[j - 1] as string);
