@@ -102,11 +102,20 @@ export interface RunOptions {
   onWarning?: (message: string) => void;
   /** File receiving the whole output (stdout and stderr merged, in arrival order). Truncated first. */
   logFile?: string;
-  /** @default 'bash' */
+  /**
+   * The bash binary (a name is looked up on the safe PATH); missing → `E_BASH_NOT_FOUND`.
+   * @default 'bash'
+   */
   bashPath?: string;
-  /** @default 'bwrap' */
+  /**
+   * The bubblewrap binary; unusable with `sandbox: 'bwrap'` → `E_SANDBOX_UNAVAILABLE`.
+   * @default 'bwrap'
+   */
   bwrapPath?: string;
-  /** @default 'fakeroot' */
+  /**
+   * The fakeroot binary used for the package functions.
+   * @default 'fakeroot'
+   */
   fakerootPath?: string;
 }
 
@@ -221,7 +230,12 @@ export async function runPkgbuild(options: RunOptions): Promise<RunResult> {
     }
     if (options.logFile) {
       mkdirSync(dirname(resolve(options.logFile)), { recursive: true });
-      log = createWriteStream(resolve(options.logFile), { flags: 'w' });
+      const l = createWriteStream(resolve(options.logFile), { flags: 'w' });
+      l.on('error', (e) => {
+        warn(`cannot write the log file ${options.logFile}: ${e.message}`);
+        if (log === l) log = undefined;
+      });
+      log = l;
     }
     const token = randomBytes(12).toString('hex');
     const mark = `\x1erbee-executor-${token}:`;
@@ -459,7 +473,10 @@ export async function runPkgbuild(options: RunOptions): Promise<RunResult> {
   } finally {
     if (log) {
       const l = log;
-      await new Promise<void>((res) => l.end(() => res()));
+      await new Promise<void>((res) => {
+        l.once('error', () => res());
+        l.end(() => res());
+      });
     }
     rmSync(scratch, { recursive: true, force: true });
   }

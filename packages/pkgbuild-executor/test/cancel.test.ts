@@ -37,6 +37,14 @@ describe.each(sandboxModes)('cancellation (sandbox %s)', (sandbox) => {
     expect(await waitFor(() => processesMatching(`.${tag}`).length === 0, sandbox === 'bwrap' ? 2000 : 0)).toBe(true);
   });
 
+  it('no background process outlives a successful build', async () => {
+    const b = buildDir('leftover');
+    const tag = String(randomInt(100000, 999999));
+    const r = await runPkgbuild({ ...b, startdir: b.dir, sandbox, env: { RBEE_TEST_TAG: tag } });
+    expect(r.durations['build']).toBeGreaterThan(0);
+    expect(await waitFor(() => processesMatching(`.${tag}`).length === 0, sandbox === 'bwrap' ? 2000 : 0)).toBe(true);
+  });
+
   it('an already aborted signal rejects without starting anything', async () => {
     const b = buildDir('cancel-tree');
     const ac = new AbortController();
