@@ -2,7 +2,21 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, cleanup, pkgDir, runCli, tempDir } from './cli-harness.js';
+import { assertBuilt, cleanup, cliEnv, pkgDir, runCli, tempDir } from './cli-harness.js';
+
+/**
+ * The built CLI's `run()` (dist/index.js) in this process, with captured output: the same code
+ * as the binary, without a Node start-up per case. The binary itself is exercised below.
+ */
+async function runBuilt(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { run } = (await import(join(pkgDir, 'dist', 'index.js'))) as typeof import('../src/index.js');
+  let stdout = '';
+  let stderr = '';
+  const code = await run(args, {
+    io: { stdout: { write: (s: string) => ((stdout += s), true) }, stderr: { write: (s: string) => ((stderr += s), true) }, env: cliEnv(), cwd: pkgDir },
+  });
+  return { code, stdout, stderr };
+}
 
 beforeAll(assertBuilt);
 
@@ -29,7 +43,7 @@ describe('rbee-worker (command tree)', () => {
     [['pkgbuild', 'lint', '--help'], ['<file...>', '--json']],
     [['remove', '--help'], ['--version <version>']],
   ])('%j shows its options', async (args, expected) => {
-    const r = await runCli(args);
+    const r = await runBuilt(args);
     expect(r.code).toBe(0);
     for (const e of expected) expect(r.stdout).toContain(e);
   });
@@ -43,14 +57,21 @@ describe('rbee-worker (command tree)', () => {
     [['catalog'], 'Usage: rbee-worker catalog'],
     [[], 'Usage: rbee-worker'],
   ])('usage error %j → exit 2 with a message on stderr and nothing on stdout', async (args, message) => {
-    const r = await runCli(args);
+    const r = await runBuilt(args);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(message);
     expect(r.stdout).toBe('');
   });
 
+  it('the binary exits 2 on a usage error, with the message on stderr', async () => {
+    const r = await runCli(['instal', 'demo-worker-rbee']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("error: unknown command 'instal'\n(Did you mean install?)");
+    expect(r.stdout).toBe('');
+  });
+
   it('a bad --port is a usage error too', async () => {
-    const r = await runCli(['catalog', 'serve', '.', '--port', 'http']);
+    const r = await runBuilt(['catalog', 'serve', '.', '--port', 'http']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('E_USAGE --port http: not a port number');
   });

@@ -172,7 +172,7 @@ export class LiveReporter implements Reporter {
     this.#out.write(prefix + lines.map((l) => `${l}\n`).join(''));
   }
 
-  #transferLine(t: Transfer, now: number, width: number): string {
+  #transferLine(t: Transfer, width: number): string {
     const c = this.#c;
     const elapsed = Math.max(1, t.lastTs - t.firstTs);
     const rate = t.rate ?? (t.lastTs > t.firstTs ? ((t.current - t.firstCurrent) * 1000) / elapsed : undefined);
@@ -185,7 +185,6 @@ export class LiveReporter implements Reporter {
       parts.push(c.dim(formatRate(rate, t.unit)));
       if (t.total !== undefined && t.total > t.current) parts.push(c.dim(`ETA ${formatDuration(((t.total - t.current) / rate) * 1000)}`));
     }
-    void now;
     return truncate(parts.join('  '), width);
   }
 
@@ -210,7 +209,7 @@ export class LiveReporter implements Reporter {
       const extra = row.status === 'skipped' ? c.dim(`skipped${row.reason ? `: ${row.reason}` : ''}`) : c.dim(formatDuration(time));
       out.push(truncate(`${icon} ${row.phase.padEnd(8)} ${extra}`, width));
       if (finalFrame || row.status !== 'running') continue;
-      for (const t of this.#transfers.values()) if (t.phase === row.phase) out.push(this.#transferLine(t, now, width));
+      for (const t of this.#transfers.values()) if (t.phase === row.phase) out.push(this.#transferLine(t, width));
       if (this.#phaseLog && this.#phaseLog.phase === row.phase) {
         for (const l of this.#phaseLog.lines) out.push(truncate(`    ${c.dim('│')} ${c.dim(l)}`, width));
       }
