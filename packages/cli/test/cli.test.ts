@@ -8,12 +8,12 @@ import { assertBuilt, cleanup, cliEnv, pkgDir, runCli, tempDir } from './cli-har
  * The built CLI's `run()` (dist/index.js) in this process, with captured output: the same code
  * as the binary, without a Node start-up per case. The binary itself is exercised below.
  */
-async function runBuilt(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function runBuilt(args: readonly string[], env: Record<string, string | undefined> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   const { run } = (await import(join(pkgDir, 'dist', 'index.js'))) as typeof import('../src/index.js');
   let stdout = '';
   let stderr = '';
   const code = await run(args, {
-    io: { stdout: { write: (s: string) => ((stdout += s), true) }, stderr: { write: (s: string) => ((stderr += s), true) }, env: cliEnv(), cwd: pkgDir },
+    io: { stdout: { write: (s: string) => ((stdout += s), true) }, stderr: { write: (s: string) => ((stderr += s), true) }, env: cliEnv(env), cwd: pkgDir },
   });
   return { code, stdout, stderr };
 }
@@ -88,3 +88,21 @@ describe('rbee-worker (command tree)', () => {
     }
   });
 });
+
+describe('colour', () => {
+  const lint = ['pkgbuild', 'lint', 'test/fixtures/pkgbuild/lint-errors/PKGBUILD'];
+  it('FORCE_COLOR colours output that is not a terminal; NO_COLOR wins over it; the default off a terminal is none', async () => {
+    const forced = await runBuilt(lint, { NO_COLOR: undefined, FORCE_COLOR: '1' });
+    expect(forced.stdout).toContain('\u001b[31m');
+    const both = await runBuilt(lint, { NO_COLOR: '1', FORCE_COLOR: '1' });
+    expect(both.stdout + both.stderr).not.toContain('\u001b');
+    const plain = await runBuilt(lint, { NO_COLOR: undefined });
+    expect(plain.stdout + plain.stderr).not.toContain('\u001b');
+    expect(stripColours(forced.stdout)).toBe(plain.stdout);
+  });
+});
+
+function stripColours(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/\u001b\[[0-9;]*m/g, '');
+}
