@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -192,6 +192,17 @@ export async function runPkgbuild(options: RunOptions): Promise<RunResult> {
   if (typeof options.pkgdir !== 'string') {
     for (const [k, v] of Object.entries(options.pkgdir)) pkgdirMap[k] = resolve(v);
   }
+  let text: string;
+  try {
+    text = readFileSync(pkgbuildPath, 'utf8');
+  } catch (e) {
+    throw new ExecutorError('E_PKGBUILD_SOURCE', `cannot read ${pkgbuildPath}: ${(e as Error).message}`, { path: pkgbuildPath, cause: e });
+  }
+  if (text.includes('\r')) {
+    throw new ExecutorError('E_PKGBUILD_SOURCE', `${pkgbuildPath} contains CRLF characters and cannot be sourced (makepkg refuses it): convert it to LF line endings`, {
+      path: pkgbuildPath,
+    });
+  }
   const userEnv = validateEnv(options.env);
   const pathEnv = userEnv['PATH'] ?? DEFAULT_PATH;
   const bash = checkBash(options.bashPath ?? 'bash', pathEnv);
@@ -261,8 +272,16 @@ export async function runPkgbuild(options: RunOptions): Promise<RunResult> {
       ...flags,
       ...userEnv,
     };
-    const writable = [srcdir, scratch, ...(pkgdirBase ? [pkgdirBase] : Object.values(pkgdirMap)), ...(options.writablePaths ?? []).map((p) => resolve(p))];
-    const readonly = [startdir, dirname(pkgbuildPath), ...(options.readablePaths ?? []).map((p) => resolve(p))];
+    // declared cache dirs are created; readable paths that do not exist are left out
+    const extraWritable = (options.writablePaths ?? []).map((p) => resolve(p));
+    for (const d of extraWritable) mkdirSync(d, { recursive: true });
+    const extraReadable = (options.readablePaths ?? []).map((p) => resolve(p)).filter((p) => {
+      if (existsSync(p)) return true;
+      warn(`readablePaths: ${p} does not exist and is not bound into the sandbox`);
+      return false;
+    });
+    const writable = [srcdir, scratch, ...(pkgdirBase ? [pkgdirBase] : Object.values(pkgdirMap)), ...extraWritable];
+    const readonly = [startdir, dirname(pkgbuildPath), ...extraReadable].filter((p) => existsSync(p));
 
     const state: PhaseState = {
       current: { stdout: null, stderr: null },

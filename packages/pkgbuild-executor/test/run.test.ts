@@ -134,6 +134,7 @@ describe('runPkgbuild error codes', () => {
     const b = buildDir('syntax-error');
     const e = await expectCode(runPkgbuild({ ...b, startdir: b.dir, sandbox: 'none' }), 'E_PKGBUILD_SOURCE');
     expect(e.path).toBe(b.pkgbuildPath);
+    await expectCode(runPkgbuild({ ...b, pkgbuildPath: join(b.dir, 'missing/PKGBUILD'), startdir: b.dir, sandbox: 'none' }), 'E_PKGBUILD_SOURCE');
   });
 
   it('E_TIMEOUT when the run exceeds timeoutMs', async () => {

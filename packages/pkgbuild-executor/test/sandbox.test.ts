@@ -19,7 +19,7 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((res) => server.close(() => res())));
 
-async function probe(env: Record<string, string>, extra: { network?: boolean } = {}): Promise<{ lines: string[]; error?: ExecutorError }> {
+async function probe(env: Record<string, string>, extra: { network?: boolean; writablePaths?: string[] } = {}): Promise<{ lines: string[]; error?: ExecutorError }> {
   const b = buildDir('sandbox-probe');
   const lines: OutputLine[] = [];
   try {
@@ -57,6 +57,15 @@ describe.runIf(bwrapWorks)('bubblewrap sandbox', () => {
     const r = await probe({ PROBE: 'write-usr' });
     expect(r.error?.code).toBe('E_FUNCTION_FAILED');
     expect(existsSync('/usr/rbee-sandbox-probe')).toBe(false);
+  });
+
+  it('declared writablePaths (caches) are writable, even under a hidden directory', async () => {
+    const cache = join(tempDir('rbee-cache-'), 'cargo');
+    const denied = await probe({ PROBE: 'write-cache', CACHE_DIR: cache });
+    expect(denied.error?.code).toBe('E_FUNCTION_FAILED');
+    const r = await probe({ PROBE: 'write-cache', CACHE_DIR: cache }, { writablePaths: [cache] });
+    expect(r.error).toBeUndefined();
+    expect(readFileSync(join(cache, 'entry'), 'utf8')).toBe('cached\n');
   });
 
   it('network: false cuts even loopback; network: true reaches the loopback server', async () => {
