@@ -1,8 +1,9 @@
-import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './manifest.js';
 import { currentOwner, isOwnerAlive, parseOwner, type ProcessOwner } from './process-owner.js';
 import type { WorkersHome } from './workers-home.js';
+import { removeTree } from './worker-store.js';
 
 const JOB_FILE = 'job.json';
 const FAILED_FILE = 'failed.json';
@@ -93,14 +94,14 @@ export async function sweepBuilds(home: WorkersHome, retention: FailedBuildReten
       dead = st !== undefined && now - st.mtimeMs > UNCLAIMED_GRACE_MS;
     }
     if (dead) {
-      await rm(root, { recursive: true, force: true });
+      await removeTree(root);
       removed.push(jobId);
     }
   }
   failed.sort((a, b) => b.at - a.at);
   for (const [i, f] of failed.entries()) {
     if (i >= keep || now - f.at > maxAge) {
-      await rm(home.buildDir(f.jobId), { recursive: true, force: true });
+      await removeTree(home.buildDir(f.jobId));
       removed.push(f.jobId);
     }
   }

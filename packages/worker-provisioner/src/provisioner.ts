@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
-import { chmod, copyFile, lstat, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, lstat, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -45,6 +45,7 @@ import {
   installedVersions,
   publishVersion,
   readCurrent,
+  removeTree,
   removeVersionDir,
   removeWorkerDir,
   repairWorker,
@@ -747,14 +748,14 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
       return { worker, alreadyInstalled: false };
     } catch (e) {
       if (isAbortError(e) || signal.aborted) {
-        await rm(dirs.root, { recursive: true, force: true }).catch(() => undefined);
+        await removeTree(dirs.root).catch(() => undefined);
       } else {
         await markFailed(dirs, { code: codeOf(e), message: messageOf(e) }).catch(() => undefined);
         void sweepBuilds(this.layout, this.retention()).catch(() => undefined);
       }
       throw e;
     } finally {
-      if (ok) await rm(dirs.root, { recursive: true, force: true }).catch(() => undefined);
+      if (ok) await removeTree(dirs.root).catch(() => undefined);
       if (lock && lock !== input.lock) await lock.release();
     }
   }

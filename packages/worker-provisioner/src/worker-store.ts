@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, readdir, readlink, rename, rm, stat, symlink, unlink } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, readlink, rename, rm, stat, symlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readManifest, type WorkerManifest } from './manifest.js';
 import { MANIFEST_NAME, versionFromDirName, type WorkersHome } from './workers-home.js';
@@ -16,6 +16,28 @@ async function pathExists(p: string): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+async function makeDirsWritable(p: string): Promise<void> {
+  const st = await lstat(p).catch(() => undefined);
+  if (!st?.isDirectory()) return;
+  await chmod(p, (st.mode & 0o7777) | 0o700).catch(() => undefined);
+  for (const name of await readdir(p).catch(() => [] as string[])) await makeDirsWritable(join(p, name));
+}
+
+/**
+ * `rm -rf` that also removes trees a package made unwritable (a `install -dm555` directory
+ * cannot be emptied by its non-root owner until it is made writable again).
+ */
+export async function removeTree(p: string): Promise<void> {
+  try {
+    await rm(p, { recursive: true, force: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EPERM' && code !== 'ENOTEMPTY') throw e;
+    await makeDirsWritable(p);
+    await rm(p, { recursive: true, force: true });
   }
 }
 
@@ -140,7 +162,7 @@ export async function publishVersion(
     throw e;
   }
   await switchCurrent(home, pkgname, dirName);
-  if (aside) await rm(aside, { recursive: true, force: true });
+  if (aside) await removeTree(aside);
 }
 
 /**
@@ -162,22 +184,22 @@ export async function repairWorker(home: WorkersHome, pkgname: string): Promise<
       const dirName = name.slice(OLD_PREFIX.length).split('~').slice(1).join('~');
       const target = join(wdir, dirName);
       if (dirName && !(await pathExists(join(target, MANIFEST_NAME)))) {
-        await rm(target, { recursive: true, force: true });
+        await removeTree(target);
         await rename(p, target).catch(() => undefined);
       } else {
-        await rm(p, { recursive: true, force: true });
+        await removeTree(p);
       }
     } else if (name.startsWith(CURRENT_TMP_PREFIX)) {
       await unlink(p).catch(() => undefined);
     } else if (name.startsWith(REMOVING_PREFIX)) {
-      await rm(p, { recursive: true, force: true });
+      await removeTree(p);
     }
   }
   for (const name of await readdir(wdir).catch(() => [] as string[])) {
     if (name.startsWith('.') || name === 'current') continue;
     const p = join(wdir, name);
     const st = await lstat(p).catch(() => undefined);
-    if (st?.isDirectory() && !(await pathExists(join(p, MANIFEST_NAME)))) await rm(p, { recursive: true, force: true });
+    if (st?.isDirectory() && !(await pathExists(join(p, MANIFEST_NAME)))) await removeTree(p);
   }
   await fixCurrent(home, pkgname);
 }
@@ -193,7 +215,7 @@ export async function fixCurrent(home: WorkersHome, pkgname: string): Promise<vo
     await unlink(home.currentLink(pkgname)).catch(() => undefined);
     // an empty worker dir is removed; a racing publish recreates it with mkdir -p
     const left = await readdir(home.workerDir(pkgname)).catch(() => ['?']);
-    if (left.length === 0) await rm(home.workerDir(pkgname), { recursive: true, force: true }).catch(() => undefined);
+    if (left.length === 0) await removeTree(home.workerDir(pkgname)).catch(() => undefined);
   }
 }
 
@@ -202,20 +224,20 @@ export async function removeVersionDir(home: WorkersHome, pkgname: string, dirNa
   const p = join(home.workerDir(pkgname), dirName);
   const aside = join(home.workerDir(pkgname), `${REMOVING_PREFIX}${randomBytes(6).toString('hex')}`);
   await rename(p, aside);
-  await rm(aside, { recursive: true, force: true });
+  await removeTree(aside);
 }
 
 /** Remove a whole worker directory (moved aside under `workers/` first). */
 export async function removeWorkerDir(home: WorkersHome, pkgname: string): Promise<void> {
   const aside = join(home.workersDir, `${REMOVING_PREFIX}${pkgname}~${randomBytes(6).toString('hex')}`);
   await rename(home.workerDir(pkgname), aside);
-  await rm(aside, { recursive: true, force: true });
+  await removeTree(aside);
 }
 
 /** Drop `workers/.removing~*` leftovers of an interrupted remove. */
 export async function sweepWorkersRoot(home: WorkersHome): Promise<void> {
   for (const name of await readdir(home.workersDir).catch(() => [] as string[])) {
-    if (name.startsWith(REMOVING_PREFIX)) await rm(join(home.workersDir, name), { recursive: true, force: true });
+    if (name.startsWith(REMOVING_PREFIX)) await removeTree(join(home.workersDir, name));
   }
 }
 
