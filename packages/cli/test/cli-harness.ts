@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 
 export const pkgDir = dirname(dirname(fileURLToPath(import.meta.url)));
 export const repoRoot = dirname(dirname(pkgDir));
@@ -23,7 +24,7 @@ export interface CliResult {
 // The catalog client's response cache goes here unless a test sets XDG_CACHE_HOME itself, so
 // tests never write to the real ~/.cache.
 const cacheHome = mkdtempSync(join(tmpdir(), 'rbee-cli-xdg-'));
-process.on('exit', () => rmSync(cacheHome, { recursive: true, force: true }));
+afterAll(() => rmSync(cacheHome, { recursive: true, force: true }));
 
 /** A clean environment: no colour, no CI, no inherited catalog or home, a temp XDG cache. */
 export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
