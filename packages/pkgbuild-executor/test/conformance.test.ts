@@ -10,9 +10,12 @@
  * Regenerate ours with: scripts/srcinfo-oracle.sh --carch x86_64 --carch aarch64 --prune \
  *   packages/pkgbuild-executor/test/fixtures/inspect/*
  * Each architecture's files are inspected in ONE bash process (inspectPkgbuilds), which keeps
- * this suite fast.
+ * this suite fast. RBEE_LIVE_ORACLE=1 also re-runs the live oracle on two of our fixtures to catch
+ * stale stored outputs (slow: makepkg's library forks a lot).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toSrcinfo } from '@rbee/pkgbuild-parser';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -109,4 +112,29 @@ describe('inspectPkgbuild vs makepkg --printsrcinfo', () => {
       tally.lintOnly++;
     }
   });
+});
+
+describe.runIf(process.env['RBEE_LIVE_ORACLE'] === '1' && existsSync('/usr/share/makepkg/srcinfo.sh'))('live oracle', () => {
+  it('stored outputs of a dynamic sample still match makepkg', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'rbee-live-oracle-'));
+    try {
+      const names = ['case-carch', 'override-cmdsubst'];
+      for (const n of names) cpSync(join(fixturesDir, 'inspect', n), join(tmp, n), { recursive: true });
+      const r = spawnSync('bash', [join(repoRoot, 'scripts/srcinfo-oracle.sh'), '--carch', 'x86_64', '--carch', 'aarch64', ...names.map((n) => join(tmp, n))], {
+        encoding: 'utf8',
+        timeout: 600_000,
+      });
+      expect(r.status).toBe(0);
+      for (const n of names) {
+        for (const c of ['x86_64', 'aarch64']) {
+          const stored = existsSync(join(fixturesDir, 'inspect', n, `expected.${c}.srcinfo`))
+            ? join(fixturesDir, 'inspect', n, `expected.${c}.srcinfo`)
+            : join(fixturesDir, 'inspect', n, 'expected.x86_64.srcinfo');
+          expect(readFileSync(join(tmp, n, `expected.${c}.srcinfo`), 'utf8')).toBe(readFileSync(stored, 'utf8'));
+        }
+      }
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }, 600_000);
 });
