@@ -6,7 +6,7 @@
 // Run after a build: `pnpm bench parser` (or `pnpm exec node bench/parser.mjs`).
 // Last stdout line: BENCH_ROWS <json>.
 import { spawnSync } from 'node:child_process';
-import { cpSync, chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';

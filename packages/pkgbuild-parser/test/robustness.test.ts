@@ -55,6 +55,10 @@ const mutated = fc
     return t;
   });
 
+const rep = (s: string, n: number): string => s.repeat(n);
+/** AST size of a `$(` nest `d` levels deep. */
+const nestNodes = (d: number): number => countNodes(parseScript(`x=${'$('.repeat(d)}:${')'.repeat(d)}\n`).script);
+
 describe('never throws, always terminates', () => {
   it('arbitrary unicode strings', () => {
     fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (s) => exercise(s)), { numRuns: runs });
@@ -68,7 +72,6 @@ describe('never throws, always terminates', () => {
     fc.assert(fc.property(mutated, (s) => exercise(s)), { numRuns: runs * 2 });
   });
 
-  const rep = (s: string, n: number) => s.repeat(n);
   const pathological: [string, string][] = [
     ['10k nested parens', `x=${rep('(', 10_000)}${rep(')', 10_000)}\n`],
     ['10k unclosed parens', `depends=${rep('(', 10_000)}\n`],
@@ -143,10 +146,9 @@ describe('work grows linearly with input size (counted, not timed)', () => {
   });
 
   it('nesting depth costs a bounded number of nodes per level', () => {
-    const nodes = (d: number) => countNodes(parseScript(`x=${'$('.repeat(d)}:${')'.repeat(d)}\n`).script);
-    const a = nodes(50);
-    const b = nodes(100);
-    const c = nodes(200);
+    const a = nestNodes(50);
+    const b = nestNodes(100);
+    const c = nestNodes(200);
     expect(c - b).toBeLessThanOrEqual(2 * (b - a) + 10);
   });
 });
