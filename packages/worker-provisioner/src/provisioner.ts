@@ -706,30 +706,38 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
         openIdx = idx;
         ctx.phase = phase;
       };
-      const run = await stages.runPkgbuild({
-        pkgbuildPath,
-        startdir,
-        srcdir: dirs.srcdir,
-        pkgdir: dirs.pkgdir,
-        skipCheck,
-        ...(this.options.buildEnv ? { env: this.options.buildEnv } : {}),
-        sandbox: this.sandbox,
-        ...(this.options.network === undefined ? {} : { network: this.options.network }),
-        fakeroot: this.options.fakeroot ?? false,
-        carch: this.carch,
-        signal,
-        logFile: dirs.logFile,
-        onWarning: (message) => reporter.warn('W_BUILD', message),
-        onLine: (l) => {
-          if (l.function === null || l.function === undefined) {
-            reporter.emit({ type: 'log', phase: order[Math.max(openIdx, 0)] ?? 'prepare', stream: l.stream, line: l.line });
-            return;
-          }
-          const phase = phaseOfFunction(l.function);
-          advanceTo(phase);
-          reporter.emit({ type: 'log', phase, stream: l.stream, line: l.line });
-        },
-      });
+      let run: Awaited<ReturnType<Stages['runPkgbuild']>>;
+      try {
+        run = await stages.runPkgbuild({
+          pkgbuildPath,
+          startdir,
+          srcdir: dirs.srcdir,
+          pkgdir: dirs.pkgdir,
+          skipCheck,
+          ...(this.options.buildEnv ? { env: this.options.buildEnv } : {}),
+          sandbox: this.sandbox,
+          ...(this.options.network === undefined ? {} : { network: this.options.network }),
+          fakeroot: this.options.fakeroot ?? false,
+          carch: this.carch,
+          signal,
+          logFile: dirs.logFile,
+          onWarning: (message) => reporter.warn('W_BUILD', message),
+          onLine: (l) => {
+            if (l.function === null || l.function === undefined) {
+              reporter.emit({ type: 'log', phase: order[Math.max(openIdx, 0)] ?? 'prepare', stream: l.stream, line: l.line });
+              return;
+            }
+            const phase = phaseOfFunction(l.function);
+            advanceTo(phase);
+            reporter.emit({ type: 'log', phase, stream: l.stream, line: l.line });
+          },
+        });
+      } catch (e) {
+        // a function that failed before printing anything still gets its phase marked failed
+        const fn = (e as { function?: unknown }).function;
+        if (!isAbortError(e) && typeof fn === 'string') advanceTo(phaseOfFunction(fn));
+        throw e;
+      }
       advanceTo('package');
       reporter.phaseDone('package');
       throwIfAborted(signal);
