@@ -11,7 +11,7 @@ import { ArithError, ArithUnknown, evalArith } from './arithmetic.js';
 import { BraceLimit, braceExpand, type BraceToken } from './brace-expansion.js';
 import { isName } from './lexer.js';
 import type { Diagnostic, Range, Value } from './model.js';
-import { PatternUnknown, compilePattern, hasGlobChars, type PatternSegment } from './pattern.js';
+import { PatternUnknown, compilePattern, hasGlobChars } from './pattern.js';
 
 // ---------------------------------------------------------------------------------------------
 // Values
@@ -133,7 +133,6 @@ const MAX_STEPS = 100_000;
 const MAX_LOOP = 1_000;
 const MAX_VALUE_CHARS = 1 << 20;
 const MAX_ARRAY = 1 << 16;
-const MAX_CALL_DEPTH = 32;
 
 /**
  * Evaluates scripts statically. One instance evaluates one PKGBUILD's top level; the override
@@ -149,7 +148,6 @@ export class Evaluator {
   chaos = false;
   lastStatus: Status = 0;
   steps = 0;
-  callDepth = 0;
   subshellDepth = 0;
   /** >0 while inside a top-level function call made visible (not used for top level). */
   private readonly src: string;
@@ -779,7 +777,7 @@ export class Evaluator {
         this.goChaos();
         throw new ReturnSignal(undefined);
       case 'echo': case 'printf':
-        if (name === 'printf' && argv.some((a, i) => i > 0 && /^-v/.test(a))) {
+        if (name === 'printf' && argv.some((a, i) => i > 0 && a.startsWith('-v'))) {
           return this.unknownCommand(cmd, '`printf -v` assigns a variable');
         }
         if (!outputOk) {
@@ -1255,7 +1253,6 @@ export class Evaluator {
   }
 
   classicTest(args: string[], range: Range): boolean {
-    const one = (a: string): boolean => a !== '';
     const bin = (l: string, op: string, r: string): boolean | undefined => {
       switch (op) {
         case '=': case '==': return l === r;
@@ -1272,7 +1269,6 @@ export class Evaluator {
         default: return undefined;
       }
     };
-    const isUnary = (op: string): boolean => /^-[a-zA-Z]$/.test(op);
     const evalN = (a: string[]): boolean => {
       switch (a.length) {
         case 0: return false;
@@ -1804,7 +1800,7 @@ export class Evaluator {
       case '/': case '//': case '/#': case '/%': {
         const segs = p.arg ? this.expandPattern(p.arg) : [];
         const repParts = p.arg2 ? this.expandReplacement(p.arg2, inDq) : [];
-        if (segs.length === 0 || segs.every((x) => x.t === '')) {
+        if (segs.every((x) => x.t === '')) {
           const rep = fillReplacement(repParts, '');
           if (op === '/#') return each((s) => rep + s);
           if (op === '/%') return each((s) => s + rep);
@@ -1851,7 +1847,7 @@ export class Evaluator {
       }
       case '^': case '^^': case ',': case ',,': {
         const segs = p.arg ? this.expandPattern(p.arg) : [];
-        const re = segs.length > 0 && segs.some((x) => x.t !== '') ? this.compile(segs, p) : undefined;
+        const re = segs.some((x) => x.t !== '') ? this.compile(segs, p) : undefined;
         const upper = op[0] === '^';
         const all = op.length === 2;
         return each((s) => {
@@ -1930,7 +1926,6 @@ export class Evaluator {
     if (Array.isArray(units)) return units.slice(start, end).join('');
     const bytes = (units as Uint8Array).subarray(start, end);
     // a cut inside a multi-byte character gives bytes that are not valid UTF-8
-    const isCont = (b: number | undefined): boolean => b !== undefined && (b & 0xc0) === 0x80;
     if (isCont((units as Uint8Array)[start]) || isCont((units as Uint8Array)[end])) {
       throw new Unknown('this substring cuts a multi-byte character in two', p.range, 'W_UNSUPPORTED');
     }
@@ -2015,7 +2010,6 @@ function ereToJs(segs: { t: string; quoted: boolean }[]): { source: string; alte
   for (const sg of segs) for (const c of sg.t) { chars.push(c); quoted.push(sg.quoted); }
   let out = '';
   let alternation = false;
-  const esc = (c: string): string => (/[\\^$.*+?()[\]{}|\/]/.test(c) ? '\\' + c : c);
   for (let i = 0; i < chars.length; i++) {
     const c = chars[i] as string;
     if (c.charCodeAt(0) > 127) return undefined;
@@ -2057,6 +2051,22 @@ function ereToJs(segs: { t: string; quoted: boolean }[]): { source: string; alte
     out += c;
   }
   return { source: out, alternation };
+}
+
+function one(a: string): boolean {
+  return a !== '';
+}
+
+function isUnary(op: string): boolean {
+  return /^-[a-zA-Z]$/.test(op);
+}
+
+function esc(c: string): string {
+  return /[\\^$.*+?()[\]{}|/]/.test(c) ? '\\' + c : c;
+}
+
+function isCont(b: number | undefined): boolean {
+  return b !== undefined && (b & 0xc0) === 0x80;
 }
 
 function utf8Bytes(s: string): Uint8Array {

@@ -137,7 +137,8 @@ describe('compound commands', () => {
     expect(h1).toMatchObject({ delimiter: 'EOF', quoted: false, body: 'hello $name\n' });
     expect(h1?.content.parts.map((p) => p.type)).toEqual(['Literal', 'ParamExpansion', 'Literal']);
     expect(h2).toMatchObject({ delimiter: 'X', quoted: true, stripTabs: true, body: '\tliteral $x\n' });
-    expect((r.script.body[2]?.list.pipelines[0]?.commands[0] as SimpleCommand).assignments[0]?.name).toBe('after');
+    const third = r.script.body[2]?.list.pipelines[0]?.commands[0] as SimpleCommand | undefined;
+    expect(third?.assignments[0]?.name).toBe('after');
   });
 
   it('records comments', () => {
@@ -151,7 +152,7 @@ describe('errors and recovery', () => {
     const r = parseScript('a=1\nb=)\nc=2\n');
     expect(r.diagnostics).toHaveLength(1);
     expect(r.diagnostics[0]).toMatchObject({ code: 'E_SYNTAX', range: { start: { line: 2, column: 3 } } });
-    expect(r.script.body.map((s) => (s.list.pipelines[0]?.commands[0] as SimpleCommand).assignments[0]?.name)).toEqual(['a', 'c']);
+    expect(r.script.body.map((s) => (s.list.pipelines[0]?.commands[0] as SimpleCommand | undefined)?.assignments[0]?.name)).toEqual(['a', 'c']);
   });
 
   it('reports unclosed constructs', () => {

@@ -9,7 +9,7 @@ import type {
   CompoundCommand, FunctionDefinition, Heredoc, IfClause, ParamExpansionPart, ParamOp, Pipeline,
   Redirect, Script, SimpleCommand, Statement, TestExpr, Word, WordPart, AndOrList,
 } from './ast.js';
-import { LineMap, RESERVED, decodeAnsiC, isBlank, isDigit, isMeta, isName, isNameChar, isNameStart, isSpecialParam } from './lexer.js';
+import { LineMap, RESERVED, decodeAnsiC, isDigit, isMeta, isName, isNameChar, isNameStart, isSpecialParam } from './lexer.js';
 import type { Diagnostic, Range } from './model.js';
 
 /** Maximum nesting of commands, substitutions and quotes before the parser gives up. */
@@ -1323,9 +1323,8 @@ class Parser {
       const o = Math.min(baseOffset + d.range.start.offset, this.len);
       this.diagnostics.push({ ...d, range: this.range(o, Math.min(o + 1, this.len)) });
     }
-    const shift = (st: Statement[]): Statement[] => st;
     // ranges inside backticks are relative to the inner text; rebase the statement ranges only
-    return shift(r.body).map((st) => ({ ...st, range: this.range(Math.min(baseOffset + st.range.start.offset, this.len), Math.min(baseOffset + st.range.end.offset, this.len)) }));
+    return r.body.map((st) => ({ ...st, range: this.range(Math.min(baseOffset + st.range.start.offset, this.len), Math.min(baseOffset + st.range.end.offset, this.len)) }));
   }
 
   /**
