@@ -713,6 +713,8 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
           startdir,
           srcdir: dirs.srcdir,
           pkgdir: dirs.pkgdir,
+          // only the steps the PKGBUILD defines: a prebuilt worker then costs one bash, not two
+          functions: order as ('prepare' | 'pkgver' | 'build' | 'check' | 'package')[],
           skipCheck,
           ...(this.options.buildEnv ? { env: this.options.buildEnv } : {}),
           sandbox: this.sandbox,
