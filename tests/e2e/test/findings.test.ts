@@ -13,43 +13,44 @@ import { cleanupTemps, serveCatalog, sha256, tempDir, writeCatalog } from './hel
 
 const BWRAP = spawnSync('bwrap', ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', 'true']).status === 0;
 
-describe.skipIf(!BWRAP)('findings', () => {
-  afterAll(() => cleanupTemps());
-
-  async function installRemotePlainFile(sandbox: 'bwrap' | 'none'): Promise<string> {
-    const root = tempDir();
-    const catalog = join(root, 'catalog');
-    writeCatalog(catalog, []);
-    const server = await serveCatalog(catalog);
-    const payload = 'remote payload\n';
-    const id = 'remote-file-worker-rbee';
-    writeCatalog(catalog, [
-      {
-        id,
-        version: '1.0.0',
-        files: { 'payload.txt': payload },
-        pkgbuild: `pkgname=${id}
+async function installRemotePlainFile(sandbox: 'bwrap' | 'none'): Promise<string> {
+  const root = tempDir();
+  const catalog = join(root, 'catalog');
+  writeCatalog(catalog, []);
+  const server = await serveCatalog(catalog);
+  const payload = 'remote payload\n';
+  const id = 'remote-file-worker-rbee';
+  writeCatalog(catalog, [
+    {
+      id,
+      version: '1.0.0',
+      files: { 'payload.txt': payload },
+      pkgbuild: `pkgname=${id}
 pkgver=1.0.0
 pkgrel=1
 arch=(x86_64 aarch64)
 source=('payload.txt::${server.url}workers/${id}/cpu/payload.txt')
 sha256sums=('${sha256(payload)}')
 package() {
-  install -Dm644 "$srcdir/payload.txt" "$pkgdir/usr/share/${id}/payload.txt"
-  printf '#!/bin/sh\\necho ok\\n' > x && install -Dm755 x "$pkgdir/usr/bin/${id}"
+install -Dm644 "$srcdir/payload.txt" "$pkgdir/usr/share/${id}/payload.txt"
+printf '#!/bin/sh\\necho ok\\n' > x && install -Dm755 x "$pkgdir/usr/bin/${id}"
 }
 `,
-      },
-    ]);
-    const p = new WorkerProvisioner({ home: join(root, 'home'), catalog: server.url, sandbox });
-    try {
-      const w = await p.provision(id);
-      return readFileSync(join(w.installDir, 'usr', 'share', id, 'payload.txt'), 'utf8');
-    } finally {
-      await p.close();
-      await server.close();
-    }
+    },
+  ]);
+  const p = new WorkerProvisioner({ home: join(root, 'home'), catalog: server.url, sandbox });
+  try {
+    const w = await p.provision(id);
+    return readFileSync(join(w.installDir, 'usr', 'share', id, 'payload.txt'), 'utf8');
+  } finally {
+    await p.close();
+    await server.close();
   }
+}
+describe.skipIf(!BWRAP)('findings', () => {
+  afterAll(() => cleanupTemps());
+
+
 
   it('control: a remote (http) plain-file source installs without the sandbox', async () => {
     expect(await installRemotePlainFile('none')).toBe('remote payload\n');

@@ -241,9 +241,11 @@ export function startCli(args: string[], opts: { home: string; env?: Record<stri
         continue;
       }
       events.push(e);
-      for (const w of [...waiters]) {
+      // backwards: resolved waiters are removed while iterating
+      for (let k = waiters.length - 1; k >= 0; k--) {
+        const w = waiters[k]!;
         if (w.pred(e)) {
-          waiters.splice(waiters.indexOf(w), 1);
+          waiters.splice(k, 1);
           w.resolve(e);
         }
       }

@@ -45,6 +45,17 @@ package() {
   return { id: ID, version: '1.0.0', pkgbuild, files: { 'payload.tar.gz': ARCHIVE, [`${ID}.sh`]: script }, binaryName: ID };
 }
 
+function expectInstalledVerified(home: string): void {
+  const file = join(home, 'workers', ID, '1.0.0-1', 'usr', 'share', ID, 'payload.bin');
+  expect(createHash('sha256').update(readFileSync(file)).digest('hex')).toBe(PAYLOAD_SHA);
+}
+function expectNothingInstalled(home: string): void {
+  const dir = join(home, 'workers', ID);
+  expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([]);
+  // the download cache never holds an unverified file under its final name (a .part may stay for a resume)
+  const cached = join(home, 'sources', 'payload.tar.gz');
+  if (existsSync(cached)) expect(sha256(readFileSync(cached))).toBe(sha256(ARCHIVE));
+}
 describe('network faults through a loopback proxy', () => {
   let server: CatalogServer;
   let proxy: FaultProxy;
@@ -100,18 +111,9 @@ describe('network faults through a loopback proxy', () => {
     return r;
   }
 
-  function expectInstalledVerified(home: string): void {
-    const file = join(home, 'workers', ID, '1.0.0-1', 'usr', 'share', ID, 'payload.bin');
-    expect(createHash('sha256').update(readFileSync(file)).digest('hex')).toBe(PAYLOAD_SHA);
-  }
 
-  function expectNothingInstalled(home: string): void {
-    const dir = join(home, 'workers', ID);
-    expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([]);
-    // the download cache never holds an unverified file under its final name (a .part may stay for a resume)
-    const cached = join(home, 'sources', 'payload.tar.gz');
-    if (existsSync(cached)) expect(sha256(readFileSync(cached))).toBe(sha256(ARCHIVE));
-  }
+
+
 
   it('no fault: baseline install through the proxy', async () => {
     const r = await install(undefined);
