@@ -192,4 +192,32 @@ describe('network faults through a loopback proxy', () => {
     expect(r.error?.code).toBe('E_CATALOG_UNREACHABLE');
     expectNothingInstalled(r.home);
   });
+
+  // (The fetcher's own test "resumes a .part left by an earlier (cancelled) run, across calls"
+  // fails when the first call had no checksums; the provisioner always passes them, and this
+  // end-to-end path resumes correctly.)
+  it('an install cancelled mid-download leaves a .part that the next install resumes and verifies', async () => {
+    const home = tempDir();
+    proxy.setFault({ kind: 'trickle', afterBytes: 200_000, trickleBytes: 4096, trickleMs: 20 });
+    const p = provisioner(home);
+    const ac = new AbortController();
+    const first = await p
+      .provision(ID, {
+        signal: ac.signal,
+        onEvent: (e) => {
+          if (e.type === 'progress' && e.phase === 'fetch' && e.label === 'payload.tar.gz' && e.current > 300_000) ac.abort();
+        },
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+    proxy.setFault(undefined);
+    expect(first?.name).toBe('AbortError');
+    expect(existsSync(join(home, 'sources', 'payload.tar.gz.part'))).toBe(true);
+    await p.provision(ID);
+    await p.close();
+    expectInstalledVerified(home);
+  });
 });
+
