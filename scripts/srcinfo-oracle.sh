@@ -197,12 +197,14 @@ PACKAGER=${PACKAGER:-"Unknown Packager"}
 PACMAN=${PACMAN:-pacman}
 unset ALL_OFF BOLD BLUE GREEN RED YELLOW
 if ((!__o_pure)); then
+	# Two libmakepkg helpers are redefined, byte-for-byte equivalent but without forks/execs.
 	# libmakepkg's grep_function is `{ declare -f "$1" || declare -f package; } | grep -E "$2"`,
 	# called hundreds of times per PKGBUILD by lint_pkgbuild and the .SRCINFO writer; each call
 	# forks a pipeline and execs grep. This equivalent keeps the same lines (grep -E and bash's
 	# [[ =~ ]] are both POSIX EREs, and LC_ALL=C fixes [[:space:]]) without the pipeline or exec.
 	# --pure keeps makepkg's own definition; --validate compares against real makepkg.
 	__o_gf_dir=$(mktemp -d)
+	__o_gf_n=0
 	grep_function() {
 		local __o_line __o_f=$__o_gf_dir/f.$BASHPID
 		{ declare -f "$1" || declare -f package; } 2>/dev/null >"$__o_f"
@@ -210,6 +212,30 @@ if ((!__o_pure)); then
 			[[ $__o_line =~ $2 ]] && printf '%s\n' "$__o_line"
 		done <"$__o_f"
 		return 0
+	}
+	# libmakepkg's extract_function_variable, with its two forks removed: `$(shopt -p extglob)`
+	# becomes `shopt -q` (same string), and `done < <(grep_function …)` reads a file that
+	# grep_function wrote. Same locals, same eval of every matching line, same status.
+	extract_function_variable() {
+		local funcname=$1 attr=$2 isarray=$3 outputvar=$4 attr_regex= decl= r=1
+		if (( isarray )); then
+			printf -v attr_regex '^[[:space:]]* %s\+?=\(' "$2"
+		else
+			printf -v attr_regex '^[[:space:]]* %s\+?=[^(]' "$2"
+		fi
+		local shellopts
+		if shopt -q extglob; then shellopts='shopt -s extglob'; else shellopts='shopt -u extglob'; fi
+		shopt -s extglob
+		__o_gf_n=$((__o_gf_n + 1))
+		local __o_lines=$__o_gf_dir/l.$BASHPID.$__o_gf_n
+		grep_function "$funcname" "$attr_regex" >"$__o_lines"
+		while read -r; do
+			decl=${REPLY##*([[:space:]])}
+			eval "${decl/#$attr/$outputvar}"
+			r=0
+		done <"$__o_lines"
+		eval "$shellopts"
+		return $r
 	}
 fi
 unset __o_l __o_args __o_stdin __o_validate
