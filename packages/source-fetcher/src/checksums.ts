@@ -124,37 +124,56 @@ const { parentPort, workerData } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const makeMultiHasher = ${makeMultiHasher.toString()};
 const h = makeMultiHasher(workerData.algs, (n) => createHash(n));
+const ring = workerData.ring;
 parentPort.on('message', (m) => {
-  if (m.type === 'data') { h.update(m.buf); parentPort.postMessage({ type: 'ack', bytes: m.buf.byteLength }); }
+  if (m.type === 'slot') { h.update(new Uint8Array(ring, m.offset, m.length)); parentPort.postMessage({ type: 'ack', slot: m.slot }); }
   else if (m.type === 'end') { parentPort.postMessage({ type: 'digest', digests: h.digest() }); }
 });
 `;
 
-/** Bytes handed to the worker but not yet hashed before `ready()` waits. */
-const WORKER_HIGH_WATER = 32 * 1024 * 1024;
+/** Ring of shared slots the workers read from: no per-chunk allocation or structured clone. */
+const SLOT_SIZE = 1024 * 1024;
+const SLOTS = 24;
 
+/**
+ * Hashing on worker threads: one worker per algorithm (sha256 and b2 then run on two cores in
+ * parallel with the download's I/O on the main thread). Bytes go through a SharedArrayBuffer
+ * ring, so the only copy is into the ring; `ready()` waits for a free slot (backpressure).
+ */
 class WorkerHashSink implements HashSink {
-  private worker: Worker;
-  private inflight = 0;
+  private workers: Worker[];
+  private ring = new SharedArrayBuffer(SLOTS * SLOT_SIZE);
+  private free: number[] = Array.from({ length: SLOTS }, (_, i) => i);
+  private refs = new Int32Array(SLOTS);
   private waiters: (() => void)[] = [];
-  private done?: { resolve: (d: Digests) => void; reject: (e: unknown) => void };
   private failed?: unknown;
+  private results: Digests[] = [];
+  private done?: { resolve: (d: Digests) => void; reject: (e: unknown) => void };
   constructor(algs: readonly string[]) {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { algs: [...algs] } });
-    this.worker.unref();
-    this.worker.on('message', (m: { type: string; bytes?: number; digests?: Digests }) => {
-      if (m.type === 'ack') {
-        this.inflight -= m.bytes ?? 0;
-        if (this.inflight <= WORKER_HIGH_WATER / 2) this.wake();
-      } else if (m.type === 'digest') {
-        this.done?.resolve(m.digests ?? {});
-        void this.worker.terminate();
-      }
-    });
-    this.worker.on('error', (e) => {
-      this.failed = e;
-      this.done?.reject(e);
-      this.wake();
+    const groups = algs.length > 0 ? algs.map((a) => [a]) : [[]];
+    this.workers = groups.map((g) => {
+      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { algs: g, ring: this.ring } });
+      w.unref();
+      w.on('message', (m: { type: string; slot?: number; digests?: Digests }) => {
+        if (m.type === 'ack') {
+          const slot = m.slot as number;
+          this.refs[slot] = (this.refs[slot] as number) - 1;
+          if (this.refs[slot] === 0) {
+            this.free.push(slot);
+            this.wake();
+          }
+        } else if (m.type === 'digest') {
+          this.results.push(m.digests ?? {});
+          if (this.results.length === this.workers.length) this.done?.resolve(Object.assign({}, ...this.results) as Digests);
+          void w.terminate();
+        }
+      });
+      w.on('error', (e) => {
+        this.failed = e;
+        this.done?.reject(e);
+        this.wake();
+      });
+      return w;
     });
   }
   private wake(): void {
@@ -164,25 +183,43 @@ class WorkerHashSink implements HashSink {
   }
   update(chunk: Uint8Array): void {
     if (this.failed) throw this.failed;
-    this.inflight += chunk.byteLength;
-    // oxlint-disable-next-line unicorn/require-post-message-target-origin -- a worker, not a window
-    this.worker.postMessage({ type: 'data', buf: chunk });
+    for (let off = 0; off < chunk.byteLength; off += SLOT_SIZE) {
+      const part = chunk.subarray(off, Math.min(chunk.byteLength, off + SLOT_SIZE));
+      const slot = this.free.pop();
+      if (slot === undefined) {
+        // Only when a caller feeds without awaiting ready() in between (a bug in this package).
+        throw new Error('hash sink overrun: await ready() between updates');
+      }
+      new Uint8Array(this.ring, slot * SLOT_SIZE, part.byteLength).set(part);
+      this.refs[slot] = this.workers.length;
+      for (const w of this.workers) {
+        // oxlint-disable-next-line unicorn/require-post-message-target-origin -- a worker, not a window
+        w.postMessage({ type: 'slot', slot, offset: slot * SLOT_SIZE, length: part.byteLength });
+      }
+    }
   }
   ready(): Promise<void> {
     if (this.failed) return Promise.reject(this.failed);
-    if (this.inflight <= WORKER_HIGH_WATER) return Promise.resolve();
-    return new Promise((r) => this.waiters.push(r));
+    // Room for one more maximal update (a batch never exceeds 2 slots in this package).
+    if (this.free.length >= 2) return Promise.resolve();
+    return new Promise((r) => {
+      const check = (): void => {
+        if (this.failed || this.free.length >= 2) r();
+        else this.waiters.push(check);
+      };
+      check();
+    });
   }
   digest(): Promise<Digests> {
     if (this.failed) return Promise.reject(this.failed);
     return new Promise((resolve, reject) => {
       this.done = { resolve, reject };
       // oxlint-disable-next-line unicorn/require-post-message-target-origin -- a worker, not a window
-      this.worker.postMessage({ type: 'end' });
+      for (const w of this.workers) w.postMessage({ type: 'end' });
     });
   }
   close(): void {
-    void this.worker.terminate();
+    for (const w of this.workers) void w.terminate();
   }
 }
 
@@ -205,14 +242,15 @@ export async function hashFileInto(path: string, sink: HashSink, signal?: AbortS
   try {
     let pos = 0;
     const limit = end ?? Infinity;
+    // One buffer for every read: the sink copies (worker ring) or consumes (inline) each chunk.
+    const buf = Buffer.allocUnsafe(1024 * 1024);
     for (;;) {
       throwIfAborted(signal);
-      const want = Math.min(1024 * 1024, limit - pos);
+      const want = Math.min(buf.length, limit - pos);
       if (want <= 0) break;
-      const buf = Buffer.allocUnsafe(want);
       const { bytesRead } = await fh.read(buf, 0, want, pos);
       if (bytesRead === 0) break;
-      sink.update(bytesRead === want ? buf : buf.subarray(0, bytesRead));
+      sink.update(buf.subarray(0, bytesRead));
       pos += bytesRead;
       await sink.ready();
     }

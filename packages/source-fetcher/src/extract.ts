@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { Parser, type ReadEntry } from 'tar';
 import { decompressStream, detectArchive, type Compression, type DetectedType } from './archive-detect.js';
 import { FetchError, abortError, isAbortError, throwIfAborted } from './errors.js';
+import { TarHeaderWalker } from './tar-headers.js';
 
 /** Caps for untrusted archives. */
 export interface ExtractLimits {
@@ -49,12 +50,6 @@ export interface ExtractOptions {
    * the fallback (for tests, or where spawning is not wanted). @default 'auto'
    */
   extractor?: ExtractorChoice;
-  /**
-   * bsdtar path only. `parallel` checks members while bsdtar extracts into the private staging
-   * directory (two cores, about bsdtar's own speed); `first` lists every member before extracting.
-   * Either way nothing reaches `dest` unless every member passed. @default 'parallel'
-   */
-  scan?: 'parallel' | 'first';
 }
 
 /** What {@link extractArchive} did. */
@@ -233,49 +228,86 @@ function waitChild(child: ChildProcess, what: string, file: string): Promise<str
   });
 }
 
-async function withBsdtar(file: string, stage: string, archiveSize: number, limits: Required<ExtractLimits>, mode: 'parallel' | 'first', signal?: AbortSignal): Promise<ScanState> {
-  const children = new Set<ChildProcess>();
-  const killAll = killer(children);
-  const onAbort = (): void => killAll();
-  signal?.addEventListener('abort', onAbort, { once: true });
-  try {
+/**
+ * One decompression, checked before anything is written: `bsdtar -cf - -P --format pax @archive`
+ * turns any format (tar in any compression, zip, cpio) into a plain pax stream; each member's
+ * header is checked here and only then passed on to `bsdtar -xf - -C <stage>`. An unsafe member
+ * never reaches the extractor, and a bomb is stopped at its header.
+ */
+function withBsdtar(file: string, stage: string, archiveSize: number, limits: Required<ExtractLimits>, signal?: AbortSignal): Promise<ScanState> {
+  return new Promise<ScanState>((resolvePromise, reject) => {
     const st: ScanState = { types: new Map(), entries: 0, bytes: 0 };
+    const children = new Set<ChildProcess>();
+    const killAll = killer(children);
     // -P so the listing shows names exactly as stored (bsdtar would otherwise drop '..' members and strip '/').
     const lister = spawn('bsdtar', ['-cf', '-', '-P', '--format', 'pax', `@${file}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = ['-xf', '-', '-C', stage];
+    if (process.getuid?.() === 0) args.push('--no-same-owner');
+    const extractor = spawn('bsdtar', args, { stdio: ['pipe', 'ignore', 'pipe'] });
     children.add(lister);
-    const listerDone = waitChild(lister, 'bsdtar (listing)', file);
-    listerDone.catch(() => undefined);
-    const scan = parseTar(lister.stdout as Readable, file, (e) => {
-      checkEntry(file, archiveSize, limits, st, e.type, e.path, e.linkpath, e.size);
-      e.resume();
-    }).then(() => listerDone);
-    let extract: Promise<unknown> = Promise.resolve();
-    const startExtract = (): void => {
-      const args = ['-xf', file, '-C', stage];
-      if (process.getuid?.() === 0) args.push('--no-same-owner');
-      const x = spawn('bsdtar', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-      children.add(x);
-      extract = waitChild(x, 'bsdtar', file);
-      extract.catch(() => undefined);
-    };
-    if (mode === 'parallel') startExtract();
-    try {
-      await scan;
-    } catch (e) {
+    children.add(extractor);
+    let settled = false;
+    let walkError: unknown;
+    const finish = (e: unknown, value?: ScanState): void => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
       killAll();
-      await extract.catch(() => undefined);
-      throw e;
-    }
-    if (mode === 'first') startExtract();
-    await extract;
-    return st;
-  } catch (e) {
-    if (signal?.aborted) throw abortError(signal);
-    throw e;
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-    killAll();
-  }
+      if (e === undefined) resolvePromise(value as ScanState);
+      else reject(e);
+    };
+    const onAbort = (): void => finish(abortError(signal));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const listerDone = waitChild(lister, 'bsdtar (reading the archive)', file);
+    const extractDone = waitChild(extractor, 'bsdtar', file);
+    listerDone.catch(() => undefined);
+    extractDone.catch(() => undefined);
+    extractor.stdin.on('error', () => undefined); // EPIPE when the extractor failed; its exit status tells
+    const out = lister.stdout;
+    let waiting = false;
+    const walker = new TarHeaderWalker(
+      (m) => checkEntry(file, archiveSize, limits, st, m.type, m.path, m.linkpath, m.size),
+      (b) => {
+        if (!extractor.stdin.write(b) && !waiting) {
+          waiting = true;
+          out.pause();
+          extractor.stdin.once('drain', () => {
+            waiting = false;
+            out.resume();
+          });
+        }
+      },
+    );
+    const fail = (e: unknown): void => {
+      walkError = FetchError.isInstance(e) ? e : corrupt(file, (e as Error).message, e);
+      out.destroy();
+      finish(walkError);
+    };
+    out.on('data', (chunk: Buffer) => {
+      if (walkError !== undefined) return;
+      try {
+        walker.write(chunk);
+      } catch (e) {
+        fail(e);
+      }
+    });
+    out.on('end', () => {
+      if (walkError !== undefined) return;
+      listerDone.then(
+        () => {
+          try {
+            walker.end();
+          } catch (e) {
+            fail(e);
+            return;
+          }
+          extractor.stdin.end();
+          extractDone.then(() => finish(undefined, st), finish);
+        },
+        (e: unknown) => fail(e),
+      );
+    });
+  });
 }
 
 function tarStream(file: string, compression: Compression | undefined, kills: (() => void)[]): Readable {
@@ -433,7 +465,7 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
     if (choice === 'bsdtar' && !hasBsdtar()) {
       throw new FetchError('E_EXTRACT_FAILED', `bsdtar is not installed (install libarchive-tools) and extractor: 'bsdtar' was requested for ${name}`, { path: file });
     }
-    const st = useBsdtar ? await withBsdtar(file, stage, archiveSize, limits, options.scan ?? 'parallel', signal) : await withNodeTar(file, type, stage, archiveSize, limits, signal);
+    const st = useBsdtar ? await withBsdtar(file, stage, archiveSize, limits, signal) : await withNodeTar(file, type, stage, archiveSize, limits, signal);
     throwIfAborted(signal);
     const outputs = await publish(stage, dest);
     return { extracted: true, type, extractor: useBsdtar ? 'bsdtar' : 'node-tar', entries: st.entries, bytes: st.bytes, outputs };

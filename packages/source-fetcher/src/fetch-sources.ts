@@ -6,7 +6,6 @@ import { createReadStream } from 'node:fs';
 import { lstat, mkdir, open, rename, rm, stat, symlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Pkgbuild } from '@rbee/pkgbuild-parser';
 import { algorithmsToCompute, compareChecksums, createHashSink, type Digests, type ExpectedChecksums } from './checksums.js';
 import { FetchError, abortError, isAbortError, throwIfAborted } from './errors.js';
 import { extractArchive, type ExtractLimits, type ExtractResult, type ExtractorChoice } from './extract.js';
@@ -15,7 +14,8 @@ import { downloadGit, extractGit, verifyGitSignature } from './git-source.js';
 import { downloadHg, downloadSvn, extractHg, extractSvn, checkHgSvnEntry } from './hg-svn-source.js';
 import { createAgent, downloadFile, type HttpOptions } from './http-download.js';
 import { ProgressMeter, type ProgressEvent } from './progress.js';
-import { KNOWN_HASH_ALGOS, sourcesFor, type HashAlgorithm, type SourceEntry } from './source-list.js';
+import type { Pkgbuild, SourceEntry } from '@rbee/pkgbuild-parser';
+import { KNOWN_HASH_ALGOS, resolveSources, type HashAlgorithm } from './source-list.js';
 import { checkGitEntry } from './git-source.js';
 
 /** Options of {@link fetchSources}. */
@@ -224,7 +224,7 @@ export async function fetchSources(options: FetchSourcesOptions): Promise<Fetche
   const srcdest = resolve(options.srcdest);
   const srcdir = resolve(options.srcdir);
   throwIfAborted(outer);
-  const list = sourcesFor(pkgbuild, carch, verify);
+  const list = resolveSources(pkgbuild, carch, verify);
   for (const e of list.entries) checkEntry(e);
   await mkdir(srcdest, { recursive: true });
 

@@ -9,18 +9,12 @@ import { dirname, join } from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { FetchError, abortError, throwIfAborted } from './errors.js';
 import { acquireLock } from './file-lock.js';
-import type { SourceEntry } from './source-list.js';
+import type { SourceEntry } from '@rbee/pkgbuild-parser';
 import { assertNotOption, hasTool, isNonEmptyDir } from './vcs-common.js';
 
-/** The git URL of an entry: `git+` prefix, `#fragment` and `?query` removed (as makepkg). */
+/** The URL git is given: the entry's `remote` (`git+` prefix, `#fragment` and `?query` removed, as makepkg). */
 export function gitUrl(entry: SourceEntry): string {
-  let url = entry.url;
-  if (url.startsWith('git+')) url = url.slice(4);
-  const h = url.indexOf('#');
-  if (h >= 0) url = url.slice(0, h);
-  const q = url.indexOf('?');
-  if (q >= 0) url = url.slice(0, q);
-  return url;
+  return entry.remote;
 }
 
 const PASSED_ENV = /^(PATH|HOME|USER|LOGNAME|LANG|LC_[A-Z]+|TMPDIR|TZ|GNUPGHOME|SSH_AUTH_SOCK|https?_proxy|HTTPS?_PROXY|no_proxy|NO_PROXY|all_proxy|ALL_PROXY|GIT_SSL_CAINFO|GIT_SSL_CAPATH|XDG_CONFIG_HOME)$/;

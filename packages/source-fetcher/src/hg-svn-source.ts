@@ -6,19 +6,12 @@ import { cp, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FetchError, abortError } from './errors.js';
 import { acquireLock } from './file-lock.js';
-import type { SourceEntry } from './source-list.js';
+import type { SourceEntry } from '@rbee/pkgbuild-parser';
 import { assertNotOption, hasTool, isNonEmptyDir, run } from './vcs-common.js';
 
-function stripUrl(entry: SourceEntry, prefix: 'hg+' | 'svn+'): string {
-  let url = entry.url;
-  if (url.startsWith(prefix) && !(prefix === 'svn+' && url.startsWith('svn+ssh'))) url = url.slice(prefix.length);
-  const h = url.indexOf('#');
-  if (h >= 0) url = url.slice(0, h);
-  if (prefix === 'hg+') {
-    // makepkg keeps the query for hg; a query other than ?signed makes little sense, drop ?signed only.
-    url = url.replace(/\?signed$/, '');
-  }
-  return url;
+/** The URL the tool is given: the entry's `remote` (`hg+`/`svn+` prefix and `#fragment` removed; `svn+ssh` kept, as makepkg). */
+function stripUrl(entry: SourceEntry): string {
+  return entry.remote;
 }
 
 const hgEnv = (): NodeJS.ProcessEnv => ({ ...process.env, HGPLAIN: '1' });
@@ -29,7 +22,7 @@ export function checkHgSvnEntry(entry: SourceEntry): void {
   if (!hasTool(tool)) {
     throw new FetchError('E_UNSUPPORTED_PROTOCOL', `${entry.raw} needs ${tool === 'hg' ? 'Mercurial (hg)' : 'Subversion (svn)'}, which is not installed`, { source: entry.raw });
   }
-  const url = stripUrl(entry, entry.vcs === 'hg' ? 'hg+' : 'svn+');
+  const url = stripUrl(entry);
   assertNotOption(url, 'URL', entry.raw);
   if (entry.fragment) {
     const allowed = entry.vcs === 'hg' ? ['branch', 'revision', 'tag'] : ['revision'];
@@ -43,7 +36,7 @@ export function checkHgSvnEntry(entry: SourceEntry): void {
 /** `hg clone -U` into the mirror, or `hg pull` when it exists (a failed pull only warns). */
 export async function downloadHg(entry: SourceEntry, mirror: string, signal?: AbortSignal, onWarning?: (m: string) => void): Promise<void> {
   checkHgSvnEntry(entry);
-  const url = stripUrl(entry, 'hg+');
+  const url = stripUrl(entry);
   const release = await acquireLock(mirror, { signal });
   try {
     if (!(await isNonEmptyDir(mirror))) {
@@ -99,7 +92,7 @@ export async function extractHg(entry: SourceEntry, mirror: string, srcdir: stri
 /** `svn checkout -r REV` into the mirror, or `svn update -r REV` when it exists (a failed update only warns). */
 export async function downloadSvn(entry: SourceEntry, mirror: string, signal?: AbortSignal, onWarning?: (m: string) => void): Promise<void> {
   checkHgSvnEntry(entry);
-  const url = stripUrl(entry, 'svn+');
+  const url = stripUrl(entry);
   const ref = entry.fragment?.value ?? 'HEAD';
   const release = await acquireLock(mirror, { signal });
   try {
