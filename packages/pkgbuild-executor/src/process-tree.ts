@@ -123,25 +123,33 @@ export function runTree(opts: TreeOptions): Promise<TreeResult> {
       }, opts.timeoutMs);
     }
 
+    /**
+     * Signal the whole tree. The process group is signalled only while its leader has not been
+     * reaped: Node reaps the child and emits 'exit' in the same tick, so `!exited` guarantees the
+     * pid (and so the group id) cannot have been reused by an unrelated process group. After
+     * that, only processes carrying this tree's token are signalled.
+     */
+    function killTree(sig: NodeJS.Signals): void {
+      if (!exited && child.pid !== undefined) killGroup(child.pid, sig);
+      if (opts.sweep) sweepToken(opts.token, sig);
+    }
+
     function terminate(err: Error): void {
       if (failure || settled) return;
       failure = err;
       if (child.pid === undefined) return;
-      killGroup(child.pid, 'SIGTERM');
-      if (opts.sweep) sweepToken(opts.token, 'SIGTERM');
-      graceTimer = setTimeout(() => {
-        if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
-        if (opts.sweep) sweepToken(opts.token, 'SIGKILL');
-      }, opts.killGraceMs ?? 3000);
+      killTree('SIGTERM');
+      graceTimer = setTimeout(() => killTree('SIGKILL'), opts.killGraceMs ?? 3000);
     }
 
     let result: TreeResult = { exitCode: null, signal: null };
     let drainTimer: NodeJS.Timeout | undefined;
     child.on('exit', (code, sig) => {
-      exited = true;
       result = { exitCode: code, signal: sig };
-      // The leader is gone: whatever is left of its tree (background jobs, daemons) goes too.
-      if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
+      exited = true;
+      // The leader is gone (and reaped: its group id may already belong to someone else, so the
+      // group is not signalled any more). Whatever is left of the tree — background jobs,
+      // daemons — carries the token and goes too; in bubblewrap the pid namespace is gone.
       if (opts.sweep) sweepToken(opts.token, 'SIGKILL');
       if (open.size === 0) finish();
       // Orphans that escaped every kill may hold the pipes: stop waiting after a short drain.
