@@ -207,7 +207,7 @@ export async function extractGit(entry: SourceEntry, mirror: string, srcdir: str
     let sha = '';
     try {
       sha = (await g.raw(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`])).trim();
-    } catch (e) {
+    } catch {
       if (signal?.aborted) throw abortError(signal);
     }
     // simple-git resolves a failing command that printed nothing, so check the output itself.
