@@ -15,6 +15,7 @@ import { WorkerProvisioner } from '@rbee/worker-provisioner';
 import {
   binWorker,
   cleanupTemps,
+  findProcesses,
   listInstalled,
   rng,
   runCli,
@@ -144,6 +145,7 @@ describe(`crash consistency under SIGKILL (${POINTS} points, seed ${SEED})`, () 
   it('leaves the old version or the new one, never half of each, and recovers', async () => {
     const points = plan(POINTS, SEED);
     const outcomes: string[] = [];
+    let killedWithBuildRunning = 0;
     for (const [i, pt] of points.entries()) {
       const context = `point ${i + 1}/${points.length} (${pt.worker} at ${pt.phase}+${pt.delayMs}ms${pt.sandbox ? '' : ' --no-sandbox'}, seed ${SEED})`;
       const run = startCli(['install', pt.worker, '--catalog', server.url, '--json', ...(pt.sandbox ? [] : ['--no-sandbox'])], { home });
@@ -154,13 +156,17 @@ describe(`crash consistency under SIGKILL (${POINTS} points, seed ${SEED})`, () 
         const e = await run.waitFor((ev) => ev.type === 'phase' && ev.phase === pt.phase && ev.status === 'start');
         if (e) await sleep(pt.delayMs);
       }
+      let running = 0;
       if (run.child.exitCode === null && run.child.signalCode === null) {
         const last = run.events[run.events.length - 1] as { type?: string; phase?: string; status?: string } | undefined;
         killedAt = last ? `${last.type}:${last.phase ?? ''}:${last.status ?? ''}` : 'before any event';
+        // positive control for the survivor check below: the build's processes are visible now
+        running = findProcesses({ marker: mark }).length;
         run.child.kill('SIGKILL');
+        if (running > 0) killedWithBuildRunning += 1;
       }
       const exit = await run.exit;
-      outcomes.push(`${context}: ${exit.signal === 'SIGKILL' ? `killed after ${killedAt}` : `exited ${exit.code}`}`);
+      outcomes.push(`${context}: ${exit.signal === 'SIGKILL' ? `killed after ${killedAt} with ${running} build processes running` : `exited ${exit.code}`}`);
       if (exit.signal !== 'SIGKILL') expect(exit.code, `${context}: ${run.stderr()}`).toBe(0);
 
       await checkConsistent(context, true);
@@ -182,5 +188,8 @@ describe(`crash consistency under SIGKILL (${POINTS} points, seed ${SEED})`, () 
     console.log(outcomes.join('\n'));
     // the sweep really hit running installs (not only finished ones)
     expect(outcomes.filter((o) => o.includes('killed')).length).toBeGreaterThanOrEqual(Math.ceil(points.length / 2));
+    // and, when the plan aimed at a build function of the slow worker, it killed a live build
+    const aimedAtBuild = points.some((p) => p.worker === SLOW && ['prepare', 'build', 'check', 'package'].includes(p.phase));
+    if (aimedAtBuild) expect(killedWithBuildRunning, 'kills that interrupted running build processes').toBeGreaterThan(0);
   }, 60_000 + POINTS * 25_000);
 });
