@@ -37,7 +37,10 @@ export interface SingleQuotedPart extends NodeBase {
 /** `$'…'` with the C escapes already decoded into `value`. */
 export interface AnsiCQuotedPart extends NodeBase {
   type: 'AnsiCQuoted';
+  /** Decoded as in a UTF-8 locale. */
   value: string;
+  /** Decoded as in the C locale, when different (`\u00e9` stays the text `\u00E9` there). */
+  valueC?: string;
 }
 
 /** `"…"` or `$"…"` (`locale: true`); parts inside are literals and expansions. */

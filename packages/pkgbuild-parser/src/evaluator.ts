@@ -10,6 +10,7 @@ import type {
 import { ArithError, ArithUnknown, evalArith } from './arithmetic.js';
 import { BraceLimit, braceExpand, type BraceToken } from './brace-expansion.js';
 import { isName } from './lexer.js';
+import { parseWordText } from './parser.js';
 import type { Diagnostic, Range, Value } from './model.js';
 import { PatternUnknown, compilePattern, hasGlobChars } from './pattern.js';
 
@@ -150,7 +151,8 @@ export class Evaluator {
   steps = 0;
   subshellDepth = 0;
   /** >0 while inside a top-level function call made visible (not used for top level). */
-  private readonly src: string;
+  /** Source text the AST ranges refer to (needed by brace expansion). */
+  src: string;
   private readonly carch: string;
   private readonly locale: 'C' | 'C.UTF-8';
   /** Extra lookup for names not set (overrides: the package name etc.). */
@@ -1394,35 +1396,37 @@ export class Evaluator {
     return out;
   }
 
+  /**
+   * Brace expansion works on the word's text before any other expansion (`{$a,b}c` gives
+   * `$ac` and `bc`): expand the raw text with quoted parts and `${…}`/`$(…)` kept whole, then
+   * re-read each result as a word.
+   */
   braceVariants(w: Word): WordPart[][] {
     let hasBrace = false;
     for (const p of w.parts) if (p.type === 'Literal' && p.value.includes('{')) { hasBrace = true; break; }
     if (!hasBrace) return [w.parts];
-    const toks: BraceToken<WordPart>[] = [];
+    const toks: BraceToken<string>[] = [];
     for (const p of w.parts) {
+      const raw = this.src.slice(p.range.start.offset, p.range.end.offset);
       if (p.type === 'Literal') for (const c of p.value) toks.push({ c });
-      else toks.push({ p });
+      else if (p.type === 'ParamExpansion' && !p.braced) for (const c of raw) toks.push({ c });
+      else toks.push({ p: raw });
     }
-    let expanded: BraceToken<WordPart>[][];
+    let expanded: BraceToken<string>[][];
     try {
       expanded = braceExpand(toks);
     } catch (e) {
       if (e instanceof BraceLimit) throw new Unknown(e.message, w.range, 'W_UNSUPPORTED');
       throw e;
     }
+    if (expanded.length === 1) return [w.parts];
     return expanded.map((list) => {
-      const parts: WordPart[] = [];
-      let lit = '';
-      for (const t of list) {
-        if ('c' in t) lit += t.c;
-        else {
-          if (lit) parts.push({ type: 'Literal', value: lit, range: w.range });
-          lit = '';
-          parts.push(t.p);
-        }
-      }
-      if (lit) parts.push({ type: 'Literal', value: lit, range: w.range });
-      return parts;
+      let text = '';
+      for (const t of list) text += 'c' in t ? t.c : t.p;
+      const re = parseWordText(text);
+      if (!re) throw new Unknown('brace expansion produced a word the evaluator cannot re-read', w.range, 'W_UNSUPPORTED');
+      rebaseRanges(re, w.range);
+      return re.parts;
     });
   }
 
@@ -1441,7 +1445,7 @@ export class Evaluator {
         continue;
       }
       if (p.type === 'Escaped' || p.type === 'SingleQuoted' || p.type === 'AnsiCQuoted') {
-        segsAll.push({ t: p.value, q: 1 });
+        segsAll.push({ t: this.quotedValue(p), q: 1 });
         quotedPresent = true;
         continue;
       }
@@ -1569,7 +1573,7 @@ export class Evaluator {
         continue;
       }
       if (p.type === 'Escaped' || p.type === 'SingleQuoted' || p.type === 'AnsiCQuoted') {
-        s += p.value;
+        s += this.quotedValue(p);
         continue;
       }
       if (p.type === 'DoubleQuoted') {
@@ -1603,7 +1607,7 @@ export class Evaluator {
       for (const p of parts) {
         switch (p.type) {
           case 'Literal': out.push({ t: p.value, quoted: inDq }); break;
-          case 'Escaped': case 'SingleQuoted': case 'AnsiCQuoted': out.push({ t: p.value, quoted: true }); break;
+          case 'Escaped': case 'SingleQuoted': case 'AnsiCQuoted': out.push({ t: this.quotedValue(p), quoted: true }); break;
           case 'DoubleQuoted': add(p.parts, true); break;
           default: {
             const s = this.joinSegs(this.expandPart(p, inDq));
@@ -1621,7 +1625,7 @@ export class Evaluator {
     const q: 1 | 2 = inDq ? 1 : 2;
     switch (p.type) {
       case 'Literal': case 'Escaped': return [{ t: p.value, q: inDq ? 1 : 0 }];
-      case 'SingleQuoted': case 'AnsiCQuoted': return [{ t: p.value, q: 1 }];
+      case 'SingleQuoted': case 'AnsiCQuoted': return [{ t: this.quotedValue(p), q: 1 }];
       case 'DoubleQuoted': return this.expandDq(p.parts).segs;
       case 'CommandSubstitution':
         throw new Unknown('command substitution runs a command; its output is not known statically', p.range, 'W_COMMAND_SUBSTITUTION');
@@ -1904,6 +1908,11 @@ export class Evaluator {
     }
   }
 
+  /** The value of a quoted part; `$'\u…'` depends on the locale. */
+  quotedValue(p: { type: string; value: string; valueC?: string }): string {
+    return this.locale === 'C' && p.valueC !== undefined ? p.valueC : p.value;
+  }
+
   /** Length as bash counts it: bytes in the C locale, characters in a UTF-8 locale. */
   textLength(s: string): number {
     if (!/[^\x00-\x7f]/.test(s)) return s.length;
@@ -1961,7 +1970,7 @@ export class Evaluator {
     for (const p of w.parts) {
       switch (p.type) {
         case 'Literal': addSplit(p.value); break;
-        case 'Escaped': case 'SingleQuoted': case 'AnsiCQuoted': out.push(p.value); break;
+        case 'Escaped': case 'SingleQuoted': case 'AnsiCQuoted': out.push(this.quotedValue(p)); break;
         case 'DoubleQuoted': out.push(this.joinDq(p.parts)); break;
         default: addSplit(this.joinSegs(this.expandPart(p, true)));
       }
@@ -1991,6 +2000,20 @@ export class Evaluator {
 }
 
 const BREAK = Symbol('break');
+
+/** Points every range inside a re-read word at the original word. */
+function rebaseRanges(node: unknown, range: Range): void {
+  if (Array.isArray(node)) {
+    for (const x of node) rebaseRanges(x, range);
+    return;
+  }
+  if (typeof node !== 'object' || node === null) return;
+  const o = node as Record<string, unknown>;
+  for (const [k, v] of Object.entries(o)) {
+    if (k === 'range') o[k] = range;
+    else if (typeof v === 'object') rebaseRanges(v, range);
+  }
+}
 
 function maxKey(m: Map<number, string>): number {
   let max = -1;

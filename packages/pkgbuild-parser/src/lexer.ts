@@ -89,7 +89,7 @@ export class LineMap {
  * Decodes the body of `$'…'` (without the quotes), as bash does. Returns the decoded string
  * (a `\c` control escape or `\0` truncates as bash does).
  */
-export function decodeAnsiC(raw: string): string {
+export function decodeAnsiC(raw: string, cLocale = false): string {
   let out = '';
   for (let i = 0; i < raw.length; i++) {
     const c = raw[i] as string;
@@ -140,6 +140,11 @@ export function decodeAnsiC(raw: string): string {
         i = j - 1;
         const code = parseInt(hex, 16);
         if (code === 0) return out;
+        if (cLocale && code > 0x7f) {
+          // the C locale cannot encode it: bash prints the escape (upper-case hex)
+          out += code <= 0xffff ? '\\u' + code.toString(16).toUpperCase().padStart(4, '0') : '\\U' + code.toString(16).toUpperCase().padStart(8, '0');
+          break;
+        }
         out += code <= 0x10ffff ? String.fromCodePoint(code) : '\\' + n + hex;
         break;
       }

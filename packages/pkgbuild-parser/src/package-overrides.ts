@@ -301,6 +301,7 @@ export function extractOverrides(
       }
       if (unknownValue) continue;
       const asg = cmd.assignments[0] as Assignment;
+      ev.src = evalText;
       // references to the function's own locals or loop variables: makepkg sees them unset
       for (const ref of referencedNames(asg)) {
         if (fnLocals.has(ref) && !globals.has(ref)) {

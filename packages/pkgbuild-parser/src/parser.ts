@@ -46,6 +46,22 @@ export function parseScript(text: string): ScriptParse {
   return { script, diagnostics: p.diagnostics };
 }
 
+/**
+ * Parses `text` as exactly one shell word (used to re-read the words brace expansion produces).
+ * Returns undefined when the text is not a single well-formed word.
+ */
+export function parseWordText(text: string): Word | undefined {
+  if (text === '') return { type: 'Word', parts: [], text: '', range: new LineMap('').range(0, 0) };
+  const p = new Parser(text);
+  try {
+    const w = p.parseWord(WordMode.Command);
+    return p.pos === text.length && p.diagnostics.length === 0 ? w : undefined;
+  } catch (e) {
+    if (e instanceof SyntaxFail) return undefined;
+    throw e;
+  }
+}
+
 interface PendingHeredoc {
   redirect: Redirect;
   delimiter: string;
@@ -1344,7 +1360,13 @@ class Parser {
         i++;
       }
       this.pos = i + 1;
-      return { type: 'AnsiCQuoted', value: decodeAnsiC(s.slice(start + 2, i)), range: this.range(start, this.pos) };
+      const raw = s.slice(start + 2, i);
+      const part: WordPart = { type: 'AnsiCQuoted', value: decodeAnsiC(raw), range: this.range(start, this.pos) };
+      if (/\\[uU]/.test(raw)) {
+        const c = decodeAnsiC(raw, true);
+        if (c !== part.value) part.valueC = c;
+      }
+      return part;
     }
     if (n === '"' && !inDq) {
       this.pos = start + 1;
