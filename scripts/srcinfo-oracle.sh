@@ -21,7 +21,7 @@
 #   scripts/srcinfo-oracle.sh [--carch ARCH]... --stdin     (one DIR per line on stdin)
 #     --carch ARCH   architecture(s) to evaluate for (repeatable; default x86_64)
 #     --prune        keep the outputs of the 2nd..nth CARCH only where they differ from the first
-#     --timeout S    kill one PKGBUILD evaluation after S seconds (default 180; exit 124)
+#     --timeout S    kill one PKGBUILD evaluation after S seconds (default 300; exit 124)
 #
 # makepkg refuses root. Invoked as root, the script copies each DIR into a private temp dir owned
 # by ${MAKEPKG_USER:-rbeebuild}, re-runs itself there as that user with a scrubbed environment
@@ -56,7 +56,7 @@ __o_prune=0
 __o_stdin=0
 __o_validate=0
 __o_pure=0
-__o_timeout=180
+__o_timeout=300
 __o_args=("$@")
 while (($#)); do
 	case $1 in

@@ -114,6 +114,7 @@ describe.runIf(live)('stored outputs are fresh (live makepkg oracle on a random 
       const verdicts = runOracle(
         sample.map((c) => ({ text: c.text, files: extraFiles(c.dir) })),
         carchList,
+        { timeoutMs: sample.length * carchList.length * 300_000 },
       );
       sample.forEach((c, k) => {
         const got = verdicts[k]![carchList.indexOf(c.carch)]!;
@@ -122,7 +123,7 @@ describe.runIf(live)('stored outputs are fresh (live makepkg oracle on a random 
         );
       });
     },
-    300_000,
+    sampleSize * 2 * 300_000 + 60_000,
   );
 });
 
