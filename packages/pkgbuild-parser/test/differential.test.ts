@@ -54,6 +54,11 @@ describe('differential: generated PKGBUILDs vs makepkg', () => {
           }
         });
       });
+      console.log(
+        `differential (seed ${seed}): ${samples.length} PKGBUILDs × ${carches.join('+')}: ` +
+          `${accepted} accepted by makepkg, ${samples.length * carches.length - accepted} rejected, ` +
+          `${disagreements.length} disagreements`,
+      );
       // the grammar is meant to produce mostly accepted files; if makepkg rejects nearly all of
       // them the test would prove little
       expect(accepted).toBeGreaterThan(0);

@@ -35,6 +35,7 @@ const nameWord = fc.oneof(
   fc.constant('${_arr[@]}'),
   fc.constant('"${_arr[@]/#/py-}"'),
   fc.constant('${_list}'),
+  fc.constantFrom('${_u:-"q r"}', '${_v:+"s t"}', "${_u-'u v'}"),
   fc.constant('"${_arr[@]%%[0-9]}"'),
 );
 const descWord = fc.oneof(textWord, nameExpansion, fc.constantFrom('$pkgname', '${pkgver}', '$CARCH', '"$_list"'));
