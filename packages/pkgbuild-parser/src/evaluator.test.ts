@@ -89,6 +89,7 @@ const CASES: [string, string, string[], string?][] = [
   ['nested expansions', `v=1.2.3; a=\${v//./_}; b="\${v%%.*}-\${v#*.}"; pkgname=foo-git; c=\${pkgname%-git}; d=\${c:-\${v}}; e="\${undefined:-\${v:0:1}}"`, ['a', 'b', 'c', 'd', 'e']],
   ['IFS and $*', `a=(x y z); IFS=,; s="\${a[*]}"; unset IFS; t="\${a[*]}"`, ['s', 't']],
   ['CHOST', `h=$CHOST`, ['h']],
+  ['quoted words inside an unquoted default keep their quoting', `g=(\${_u:-"a b"} \${_u:-c d} \${_u:+x} \${_u-''}); s=v; h=(\${s:+"p q"} \${s:+r s}); d="\${_u:-'q' x}"`, ['g', 'h', 'd']],
   ['brace expansion happens before parameter expansion', `_v=X; _vz=Z; a=({$_v,y}z x{$_v,"q r"} {\${_v},w}); b=({a,b}$_v)`, ['a', 'b']],
   ['unicode escapes in the C locale', `a=$'\\u00e9 \\u41 \\U0001F600 \\u20ac'`, ['a']],
   ['regex and BASH_REMATCH', `v=1.2.3; [[ $v =~ ^([0-9]+)\\.([0-9]+) ]] && a=("\${BASH_REMATCH[@]}"); [[ x =~ [[:digit:]] ]] || b=no; [[ a.b =~ a"."b ]] && c=yes`, ['a', 'b', 'c']],

@@ -116,7 +116,7 @@ interface Field {
 }
 
 /** Result of expanding one parameter expansion: a string or a list (`${a[@]}`). */
-type PVal = { list: false; s: string } | { list: true; items: string[]; star: boolean };
+type PVal = { list: false; s: string; segs?: (Seg | typeof BREAK)[] } | { list: true; items: string[]; star: boolean };
 
 export interface EvalResult {
   /** Final global variables (locals of `source_safe` are gone). */
@@ -1637,7 +1637,7 @@ export class Evaluator {
       }
       case 'ParamExpansion': {
         const r = this.evalParam(p, inDq);
-        if (!r.list) return [{ t: r.s, q }];
+        if (!r.list) return r.segs ?? [{ t: r.s, q }];
         if (inDq && !r.star) {
           const segs: (Seg | typeof BREAK)[] = [];
           r.items.forEach((it, i) => {
@@ -1756,7 +1756,8 @@ export class Evaluator {
         const kind = op.slice(-1);
         if (kind === '-' || kind === '=' || kind === '?') {
           if (!useDefault) return base;
-          const word = p.arg ? (inDq ? this.expandScalarDqArg(p.arg) : this.expandScalar(p.arg, false)) : '';
+          const segs = p.arg && !inDq ? this.wordSegs(p.arg) : undefined;
+          const word = segs ? this.joinSegs(segs) : p.arg ? this.expandScalarDqArg(p.arg) : '';
           if (kind === '=') {
             if (p.index !== undefined || p.indirect) throw new Unknown('`${a[i]:=…}` assignment form is not supported', p.range, 'W_UNSUPPORTED');
             if (!/^[a-zA-Z_]/.test(p.name)) throw new ShellError(`$${p.name}: cannot assign in this way`, p.range);
@@ -1768,12 +1769,13 @@ export class Evaluator {
           if (kind === '?') {
             throw new ShellError(`${p.name}: ${word || 'parameter null or not set'} (bash stops reading the PKGBUILD here)`, p.range, true);
           }
-          return { list: false, s: word };
+          return segs && kind === '-' ? { list: false, s: word, segs } : { list: false, s: word };
         }
         // + alternative
         if (useDefault) return { list: false, s: '' };
-        const word = p.arg ? (inDq ? this.expandScalarDqArg(p.arg) : this.expandScalar(p.arg, false)) : '';
-        return { list: false, s: word };
+        const segs = p.arg && !inDq ? this.wordSegs(p.arg) : undefined;
+        const word = segs ? this.joinSegs(segs) : p.arg ? this.expandScalarDqArg(p.arg) : '';
+        return segs ? { list: false, s: word, segs } : { list: false, s: word };
       }
       default:
         break;
@@ -1939,6 +1941,21 @@ export class Evaluator {
       throw new Unknown('this substring cuts a multi-byte character in two', p.range, 'W_UNSUPPORTED');
     }
     return new TextDecoder().decode(bytes);
+  }
+
+  /** The word of an unquoted `${v:-word}`: its quoted parts stay quoted (not split). */
+  wordSegs(w: Word): (Seg | typeof BREAK)[] {
+    const out: (Seg | typeof BREAK)[] = [];
+    for (const p of w.parts) {
+      if (p.type === 'Literal') out.push({ t: p.value, q: 2 });
+      else if (p.type === 'Escaped' || p.type === 'SingleQuoted' || p.type === 'AnsiCQuoted') out.push({ t: this.quotedValue(p), q: 1 });
+      else if (p.type === 'DoubleQuoted') {
+        const d = this.expandDq(p.parts);
+        if (d.segs.length === 0 && d.present) out.push({ t: '', q: 1 });
+        for (const x of d.segs) out.push(x);
+      } else for (const x of this.expandPart(p, false)) out.push(x);
+    }
+    return out;
   }
 
   /** `${v:-word}` inside double quotes: single quotes are literal there. */
