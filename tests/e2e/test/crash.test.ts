@@ -8,7 +8,7 @@
  * runs the larger sweep. The seed is printed; RBEE_E2E_SEED=<n> replays a run.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkerProvisioner } from '@rbee/worker-provisioner';
@@ -136,10 +136,17 @@ describe(`crash consistency under SIGKILL (${POINTS} points, seed ${SEED})`, () 
       const entries = readdirSync(join(home, 'workers', id)).sort();
       for (const e of entries) expect(['0.1.0-1', '0.2.0-1', 'current'], `${context}: ${id}/${e}`).toContain(e);
     }
-    expect(readdirSync(join(home, 'builds')), `${context}: builds/ swept`).toEqual([]);
+    // builds/ swept: a killed job's dir goes at the next start; only a failed build (failed.json,
+    // kept for inspection) may stay, and then its reason is part of the message
+    const left = readdirSync(join(home, 'builds')).map((job) => {
+      const dir = join(home, 'builds', job);
+      const read = (f: string): string => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : '-');
+      return `${job} job.json=${read('job.json')} failed.json=${read('failed.json')} entries=${readdirSync(dir).join(',')}`;
+    });
+    expect(left, `${context}: builds/ swept`).toEqual([]);
     // no process of the killed build survives
-    const left = await survivors({ marker: mark, under: join(home, 'builds') });
-    expect(left, `${context}: build processes left`).toEqual([]);
+    const procs = await survivors({ marker: mark, under: join(home, 'builds') });
+    expect(procs, `${context}: build processes left`).toEqual([]);
   }
 
   it('leaves the old version or the new one, never half of each, and recovers', async () => {
