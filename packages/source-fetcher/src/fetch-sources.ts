@@ -49,6 +49,8 @@ export interface FetchSourcesOptions extends HttpOptions {
   limits?: ExtractLimits;
   /** Extractor choice (`auto`: bsdtar when installed). @default 'auto' */
   extractor?: ExtractorChoice;
+  /** How bsdtar extraction is checked; see `ExtractOptions.check`. @default 'stream' */
+  extractCheck?: 'stream' | 'parallel';
 }
 
 /** The outcome for one source entry, in PKGBUILD order. */
@@ -335,7 +337,7 @@ export async function fetchSources(options: FetchSourcesOptions): Promise<Fetche
         else {
           await linkInto(srcdir, r.entry.filename, r.path);
           if (!noextract.has(r.entry.filename)) {
-            r.extracted = await extractArchive({ file: r.path, dest: srcdir, name: r.entry.filename, signal, limits: options.limits, extractor: options.extractor });
+            r.extracted = await extractArchive({ file: r.path, dest: srcdir, name: r.entry.filename, signal, limits: options.limits, extractor: options.extractor, ...(options.extractCheck ? { check: options.extractCheck } : {}) });
           }
         }
       }

@@ -185,6 +185,8 @@ async function fileSize(path: string): Promise<number | undefined> {
 }
 
 const BATCH = 1024 * 1024;
+/** Batch writes in flight at once. */
+const WRITE_DEPTH = 4;
 
 /**
  * Reads a response body in flowing mode into a bounded queue. Unlike for-await, chunks that
@@ -465,23 +467,37 @@ async function downloadLocked(options: DownloadOptions, startUrl: URL, algs: Has
             await rm(metaPath, { force: true });
           }
         }
-        fh = await open(part, start === 0 ? 'w' : 'a');
+        // Positional writes (not O_APPEND), so several can be in flight in order-independent slots.
+        fh = await open(part, start === 0 ? 'w' : 'r+');
         meter.start(start, total);
         inBody = true;
         let written = start;
-        const batch = Buffer.allocUnsafe(BATCH);
+        // A few batch buffers rotate so the next batch fills while earlier ones are being written.
+        const pool = Array.from({ length: WRITE_DEPTH }, () => Buffer.allocUnsafe(BATCH));
+        const writes: Promise<unknown>[] = [];
+        let slot = 0;
+        let batch = pool[0] as Buffer;
         let fill = 0;
         const activeSink = sink as HashSink;
         const flush = async (): Promise<void> => {
           if (fill === 0) return;
           const view = batch.subarray(0, fill);
           activeSink.update(view);
-          await (fh as FileHandle).write(view, 0, fill);
+          const w = (fh as FileHandle).write(view, 0, fill, written);
+          w.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
+          writes.push(w);
           written += fill;
           hashed += fill;
           fill = 0;
           meter.update(written);
+          slot = (slot + 1) % WRITE_DEPTH;
+          batch = pool[slot] as Buffer;
+          // The buffer about to be reused must have been written out.
+          if (writes.length >= WRITE_DEPTH) await writes.shift();
           await activeSink.ready();
+        };
+        const drainWrites = async (): Promise<void> => {
+          while (writes.length > 0) await writes.shift();
         };
         const addChunk = async (chunk: Buffer): Promise<void> => {
           let off = 0;
@@ -510,9 +526,11 @@ async function downloadLocked(options: DownloadOptions, startUrl: URL, algs: Has
         } catch (e) {
           // Keep every byte received so far in the .part (and in the hash state) for a resume.
           await flush().catch(() => undefined);
+          await drainWrites().catch(() => undefined);
           throw e;
         }
         await flush();
+        await drainWrites();
         await fh.close();
         fh = undefined;
         inBody = false;

@@ -68,6 +68,17 @@ describe('downloadFile', () => {
     expect(srv.count('/d.bin')).toBe(1);
   });
 
+  it('takes over a lock left by a process that died', async () => {
+    const body = bytes(500, 31);
+    srv.routes.set('/locked', { body });
+    const dir = await tempDir();
+    const dest = join(dir, 'locked.bin');
+    writeFileSync(`${dest}.lock`, '2147483646\n');
+    const r = await downloadFile({ url: `${srv.base()}/locked`, dest, checksums: { sha256: sha256(body) } });
+    expect(r.bytes).toBe(500);
+    expect(existsSync(`${dest}.lock`)).toBe(false);
+  });
+
   it('E_HTTP_STATUS on 404 without retrying', async () => {
     const dir = await tempDir();
     const e = await rejectionOf(downloadFile({ url: `${srv.base()}/missing`, dest: join(dir, 'm'), ...fast }));

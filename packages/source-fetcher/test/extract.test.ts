@@ -42,7 +42,11 @@ function expectTree(dest: string): void {
   expect(readdirSync(dest).filter((n) => n.startsWith('.rbee-'))).toEqual([]);
 }
 
-const extractors = (['bsdtar', 'node-tar'] as const).filter((x) => x === 'node-tar' || hasBsdtar());
+const configs = ([
+  { label: 'bsdtar (stream check)', extractor: 'bsdtar', check: 'stream' },
+  { label: 'bsdtar (parallel check)', extractor: 'bsdtar', check: 'parallel' },
+  { label: 'node-tar fallback', extractor: 'node-tar' },
+] as const).filter((c) => c.extractor === 'node-tar' || hasBsdtar());
 
 describe('detectArchive', () => {
   it('detects by content, not by name', async () => {
@@ -57,7 +61,8 @@ describe('detectArchive', () => {
   });
 });
 
-describe.each(extractors)('extractArchive with %s', (extractor) => {
+describe.each(configs)('extractArchive with $label', ({ label: _label, ...cfg }) => {
+  const { extractor } = cfg;
   let root: string;
   let archives: Record<string, string>;
   let d: string;
@@ -84,7 +89,7 @@ describe.each(extractors)('extractArchive with %s', (extractor) => {
   for (const kind of ['tar', 'tar.gz', 'tar.bz2', 'tar.xz', 'tar.zst', 'misnamed.zip']) {
     it(`extracts ${kind} keeping modes, symlink chains and absolute symlink targets`, async () => {
       const dest = await tempDir('rbee-src-');
-      const r = await extractArchive({ file: archives[kind] as string, dest, extractor });
+      const r = await extractArchive({ file: archives[kind] as string, dest, ...cfg });
       expect(r.extracted).toBe(true);
       expect(r.extractor).toBe(extractor);
       expect(r.outputs).toEqual(['pkg-1.0']);
@@ -97,10 +102,10 @@ describe.each(extractors)('extractArchive with %s', (extractor) => {
     writeFileSync(join(d, 'notes.txt.gz'), gzipSync('hello\n'));
     writeFileSync(join(d, 'notes.dat'), gzipSync('hello\n'));
     const dest = await tempDir();
-    const r = await extractArchive({ file: join(d, 'notes.txt.gz'), dest, extractor });
+    const r = await extractArchive({ file: join(d, 'notes.txt.gz'), dest, ...cfg });
     expect(r.outputs).toEqual(['notes.txt']);
     expect(readFileSync(join(dest, 'notes.txt'), 'utf8')).toBe('hello\n');
-    const r2 = await extractArchive({ file: join(d, 'notes.dat'), dest, extractor });
+    const r2 = await extractArchive({ file: join(d, 'notes.dat'), dest, ...cfg });
     expect(r2.extracted).toBe(false);
   });
 
@@ -124,7 +129,7 @@ describe.each(extractors)('extractArchive with %s', (extractor) => {
       writeFileSync(file, gzipSync(buildTar(members.map((m) => ({ ...m, name: sub(m.name), linkname: m.linkname && sub(m.linkname) })))));
       const dest = await tempDir('rbee-src-');
       writeFileSync(join(dest, 'existing'), 'kept');
-      const e = await rejectionOf(extractArchive({ file, dest, extractor }));
+      const e = await rejectionOf(extractArchive({ file, dest, ...cfg }));
       expect(FetchError.isInstance(e)).toBe(true);
       expect(e.code).toBe('E_UNSAFE_ARCHIVE_ENTRY');
       expect(e.entry).toBe(sub(bad));
@@ -141,7 +146,7 @@ describe.each(extractors)('extractArchive with %s', (extractor) => {
     const file = join(d, 'cut.tar.gz');
     writeFileSync(file, full.subarray(0, Math.floor(full.length / 2)));
     const dest = await tempDir();
-    const e = await rejectionOf(extractArchive({ file, dest, extractor }));
+    const e = await rejectionOf(extractArchive({ file, dest, ...cfg }));
     expect(e.code).toBe('E_EXTRACT_FAILED');
     expect(readdirSync(dest)).toEqual([]);
   });
@@ -153,14 +158,14 @@ describe.each(extractors)('extractArchive with %s', (extractor) => {
     const file = join(d, 'bad.tar');
     writeFileSync(file, tar);
     const dest = await tempDir();
-    const e = await rejectionOf(extractArchive({ file, dest, extractor }));
+    const e = await rejectionOf(extractArchive({ file, dest, ...cfg }));
     expect(e.code).toBe('E_EXTRACT_FAILED');
     expect(readdirSync(dest)).toEqual([]);
   });
 
   it('E_ARCHIVE_TOO_LARGE past maxBytes', async () => {
     const dest = await tempDir();
-    const e = await rejectionOf(extractArchive({ file: archives['tar.gz'] as string, dest, extractor, limits: { maxBytes: 10 } }));
+    const e = await rejectionOf(extractArchive({ file: archives['tar.gz'] as string, dest, ...cfg, limits: { maxBytes: 10 } }));
     expect(e.code).toBe('E_ARCHIVE_TOO_LARGE');
     expect(readdirSync(dest)).toEqual([]);
   });
@@ -170,7 +175,7 @@ describe.each(extractors)('extractArchive with %s', (extractor) => {
     const file = join(d, 'bomb.tar.gz');
     writeFileSync(file, gzipSync(buildTar([{ name: 'zeros', data: Buffer.alloc(80 * 1024 * 1024) }]), { level: 1 }));
     const dest = await tempDir();
-    const e = await rejectionOf(extractArchive({ file, dest, extractor, limits: { maxRatio: 100 } }));
+    const e = await rejectionOf(extractArchive({ file, dest, ...cfg, limits: { maxRatio: 100 } }));
     expect(e.code).toBe('E_ARCHIVE_TOO_LARGE');
     expect(readdirSync(dest)).toEqual([]);
   });
@@ -179,7 +184,7 @@ describe.each(extractors)('extractArchive with %s', (extractor) => {
     const dest = await tempDir();
     const ctrl = new AbortController();
     ctrl.abort();
-    const e = await rejectionOf(extractArchive({ file: archives['tar.xz'] as string, dest, extractor, signal: ctrl.signal }));
+    const e = await rejectionOf(extractArchive({ file: archives['tar.xz'] as string, dest, ...cfg, signal: ctrl.signal }));
     expect(e.name).toBe('AbortError');
     expect(readdirSync(dest)).toEqual([]);
   });

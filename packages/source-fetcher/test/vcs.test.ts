@@ -92,6 +92,18 @@ describe('git sources', () => {
     }
   });
 
+  it('E_GIT_TAG_FORGED when a tag ref points at a tag object of another name (makepkg\'s check)', async () => {
+    git(up.repo, 'update-ref', 'refs/tags/v1-forged', git(up.repo, 'rev-parse', 'refs/tags/v1'));
+    try {
+      const d = await dirs();
+      const e = await rejectionOf(fetchSources({ pkgbuild: pkgbuild({ source: [`git+${pathToFileURL(up.repo).href}#tag=v1-forged`], sha256sums: ['SKIP'] }), ...d }));
+      expect(e.code).toBe('E_GIT_TAG_FORGED');
+      expect(existsSync(join(d.srcdir, 'proj'))).toBe(false);
+    } finally {
+      git(up.repo, 'update-ref', '-d', 'refs/tags/v1-forged');
+    }
+  });
+
   it('never passes option-like URLs or refs to git (E_INVALID_SOURCE)', async () => {
     const d = await dirs();
     const pwned = join(d.startdir, 'pwned');
@@ -129,6 +141,25 @@ describe('git sources', () => {
         if (prev === undefined) delete process.env.GNUPGHOME;
         else process.env.GNUPGHOME = prev;
       }
+    }
+  });
+
+  it.skipIf(!has('gpg'))('?signed accepts a tag signed with a key in the keyring', async () => {
+    const gnupg = await tempDir('rbee-gpg-');
+    const env = { ...gitEnv, GNUPGHOME: gnupg };
+    execFileSync('gpg', ['--batch', '--pinentry-mode', 'loopback', '--passphrase', '', '--quick-gen-key', 'rbee test <t@example.org>', 'ed25519', 'sign', 'never'], { env, stdio: 'ignore' });
+    execFileSync('git', ['-c', 'user.signingkey=t@example.org', 'tag', '-s', 'v1-signed', '-m', 'signed release'], { cwd: up.repo, env, stdio: 'ignore' });
+    const prev = process.env.GNUPGHOME;
+    process.env.GNUPGHOME = gnupg;
+    try {
+      const d = await dirs();
+      const r = await fetchSources({ pkgbuild: pkgbuild({ source: [`git+${pathToFileURL(up.repo).href}#tag=v1-signed?signed`], sha256sums: ['SKIP'] }), ...d });
+      expect(r[0]?.workdir).toBe(join(d.srcdir, 'proj'));
+      expect(git(join(d.srcdir, 'proj'), 'rev-parse', 'HEAD')).toBe(up.first);
+    } finally {
+      if (prev === undefined) delete process.env.GNUPGHOME;
+      else process.env.GNUPGHOME = prev;
+      git(up.repo, 'tag', '-d', 'v1-signed');
     }
   });
 
