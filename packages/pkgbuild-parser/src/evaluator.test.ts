@@ -74,7 +74,7 @@ const CASES: [string, string, string[], string?][] = [
   ['empty array and empty strings', `e=(); r1=("\${e[@]}"); r2=("x\${e[@]}"); r3=("" ''); r4=(\${e[@]} $'')`, ['r1', 'r2', 'r3', 'r4']],
   ['indirection', `name=target; target=value; r1=\${!name}; arr=(a b); ref='arr[@]'; r2=("\${!ref}")`, ['r1', 'r2']],
   ['length', `v=hello; r1=\${#v}; a=(1 2 3); r2=\${#a[@]}`, ['r1', 'r2']],
-  ['brace expansion', `a=(x{a,b}y {1..3} {a..c} {01..03} {3..1} {1..10..4} a{,.sig} {x,{y,z}} "{q,r}" {1}); s={a,b}`, ['a', 's']],
+  ['brace expansion', `a=(x{a,b}y {1..3} {a..c} {01..03} {3..1} {1..10..4} a{,.sig} {x,{y,z}} "{q,r}" {1} x{1..1} {c..c}y); s={a,b}`, ['a', 's']],
   ['arithmetic', `a=$((1 + 2 * 3)); b=$(( (1+2)*3 )); c=$((7/2)); d=$((-7%3)); e=$((2**10)); f=$((1<<4 | 1)); g=$((5 > 3 ? 10 : 20)); x=5; h=$((x++ + ++x)); i=$((0x1f + 010 + 2#11)); (( j = 3 * 4 )); let k=2+2 l++ m=1`, ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'x', 'i', 'j', 'k', 'l', 'm']],
   ['declare -i and integer attribute', `declare -gi n=1+2; n+=3`, ['n']],
   ['if on CARCH', `if [[ $CARCH == x86_64 ]]; then a=x; elif [[ $CARCH = aarch64 ]]; then a=arm; else a=other; fi; [ "$CARCH" != i686 ] && b=ok; test -n "$CARCH" || c=never`, ['a', 'b', 'c']],

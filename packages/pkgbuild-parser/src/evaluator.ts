@@ -1419,10 +1419,12 @@ export class Evaluator {
       if (e instanceof BraceLimit) throw new Unknown(e.message, w.range, 'W_UNSUPPORTED');
       throw e;
     }
-    if (expanded.length === 1) return [w.parts];
+    let original = '';
+    for (const t of toks) original += 'c' in t ? t.c : t.p;
     return expanded.map((list) => {
       let text = '';
       for (const t of list) text += 'c' in t ? t.c : t.p;
+      if (expanded.length === 1 && text === original) return w.parts;
       const re = parseWordText(text);
       if (!re) throw new Unknown('brace expansion produced a word the evaluator cannot re-read', w.range, 'W_UNSUPPORTED');
       rebaseRanges(re, w.range);
