@@ -5,7 +5,10 @@
 // install succeeds. It runs the same suite CI runs (tests/e2e/test/crash.test.ts, 5 points) with
 // more points.
 //
-//   pnpm exec node scripts/crash-consistency.mjs --points 30 [--seed 12345]
+//   pnpm exec node scripts/crash-consistency.mjs --points 30 [--seed 12345] [--no-sandbox-points]
+//
+// --no-sandbox-points also kills builds running without bubblewrap (see finding 3 in
+// tests/e2e/test/findings.test.ts: such builds can outlive a SIGKILLed CLI).
 //
 // Needs the packages built (`pnpm turbo run build`). Exit status is the suite's.
 import { spawnSync } from 'node:child_process';
@@ -30,6 +33,6 @@ console.error(`crash consistency: ${points} kill points, seed ${seed} (replay: -
 const r = spawnSync('pnpm', ['exec', 'vitest', 'run', 'test/crash.test.ts'], {
   cwd: join(root, 'tests', 'e2e'),
   stdio: 'inherit',
-  env: { ...process.env, RBEE_CRASH_POINTS: points, RBEE_E2E_SEED: seed },
+  env: { ...process.env, RBEE_CRASH_POINTS: points, RBEE_E2E_SEED: seed, ...(args.includes('--no-sandbox-points') ? { RBEE_CRASH_NO_SANDBOX: '1' } : {}) },
 });
 process.exit(r.status ?? 1);
