@@ -7,7 +7,7 @@
 //
 //   pnpm exec node scripts/crash-consistency.mjs --points 30 [--seed 12345] [--no-sandbox-points]
 //
-// --no-sandbox-points also kills builds running without bubblewrap (see finding 3 in
+// --no-sandbox-points also kills builds running without bubblewrap (see finding 2 in
 // tests/e2e/test/findings.test.ts: such builds can outlive a SIGKILLed CLI).
 //
 // Needs the packages built (`pnpm turbo run build`). Exit status is the suite's.

@@ -35,7 +35,7 @@ const POINTS = Math.max(1, Number(process.env.RBEE_CRASH_POINTS ?? 5));
 const SEED = seedFromEnv();
 /**
  * Also kill builds running with --no-sandbox (about 40 % of the points). Off in CI: without
- * bubblewrap a killed CLI's build outlives it (findings.test.ts, finding 3), which makes these
+ * bubblewrap a killed CLI's build outlives it (findings.test.ts, finding 2), which makes these
  * points fail intermittently until that is fixed.
  */
 const WITHOUT_SANDBOX = process.env.RBEE_CRASH_NO_SANDBOX === '1';

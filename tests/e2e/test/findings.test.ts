@@ -102,7 +102,7 @@ describe.skipIf(!BWRAP)(BWRAP ? 'findings' : 'findings SKIPPED: bubblewrap does 
     expect(await survivorsAfterKill([])).toEqual([]);
   });
 
-  // FINDING 3 (pkgbuild-executor / worker-provisioner): without bubblewrap (--no-sandbox, or
+  // FINDING 2 (pkgbuild-executor / worker-provisioner): without bubblewrap (--no-sandbox, or
   // sandbox 'auto' on a machine where bwrap does not work) the build runs in its own session
   // (process-tree.ts spawns it detached) with nothing tying it to the parent's life: when the CLI
   // or a hive is SIGKILLed, a build that does not print (so never gets SIGPIPE) keeps running, and
