@@ -33,6 +33,10 @@ interface PrintedLine {
   control: boolean;
 }
 
+/** Keys that never lead to statements (ranges, word internals). */
+const RANGE_KEYS = new Set(['range', 'nameRange', 'variableRange']);
+const SKIP_KEYS = new Set([...RANGE_KEYS, 'parts', 'value', 'index', 'target', 'heredoc', 'expr', 'word', 'patterns', 'words', 'comments']);
+
 /** Result for one package. */
 export interface OverrideResult {
   info: PackageInfo;
@@ -371,7 +375,7 @@ function reportIgnored(fn: FunctionDefinition, matched: Set<Statement>, pkg: str
       visit(st.list);
       return;
     }
-    for (const v of Object.values(n as Record<string, unknown>)) if (typeof v === 'object') visit(v);
+    for (const [k, v] of Object.entries(n as Record<string, unknown>)) if (typeof v === 'object' && !SKIP_KEYS.has(k)) visit(v);
   };
   visit(fn.body);
 }
@@ -396,7 +400,7 @@ function functionLocals(fn: FunctionDefinition): Set<string> {
         }
       }
     }
-    for (const v of Object.values(n as Record<string, unknown>)) if (typeof v === 'object') visit(v);
+    for (const [k, v] of Object.entries(n as Record<string, unknown>)) if (typeof v === 'object' && !SKIP_KEYS.has(k)) visit(v);
   };
   visit(fn.body);
   return out;
@@ -412,7 +416,7 @@ function referencedNames(a: Assignment): Set<string> {
     if (typeof n !== 'object' || n === null) return;
     const o = n as { type?: string; name?: string };
     if (o.type === 'ParamExpansion' && o.name) out.add(o.name);
-    for (const v of Object.values(n as Record<string, unknown>)) if (typeof v === 'object') visit(v);
+    for (const [k, v] of Object.entries(n as Record<string, unknown>)) if (typeof v === 'object' && !RANGE_KEYS.has(k)) visit(v);
   };
   visit(a.value);
   return out;
