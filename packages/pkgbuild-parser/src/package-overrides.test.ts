@@ -137,6 +137,12 @@ describe('declare -f emulation', () => {
     expect(r.locations.packages.a?.pkgdesc?.start.line).toBe(9);
   });
 
+  it('a plain override replaces an unknown global value', () => {
+    const r = parsePkgbuild(HEAD.replace('depends=(g1 g2)', 'depends=($(cmd))') + 'package_a() {\n  depends=(own)\n}\npackage_c() {\n  depends+=(more)\n}\n');
+    expect(r.pkgbuild.packages[0]?.overrides.depends).toEqual(['own']);
+    expect(r.pkgbuild.packages[1]?.unknown).toEqual(['depends']);
+  });
+
   it('an override that needs a command substitution is unknown', () => {
     const r = parsePkgbuild(HEAD + 'package_a() {\n  provides=($(ls "$pkgdir"))\n}\npackage_c() { :; }\n');
     expect(r.isStatic).toBe(false);

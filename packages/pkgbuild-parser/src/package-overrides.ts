@@ -276,7 +276,6 @@ export function extractOverrides(
     }
     ev.globals.set('outvalue', start);
     let matched = false;
-    let unknownValue = start.unknown === true;
     for (const line of lines) {
       if (!lineMatches(line.text, name, isArray)) continue;
       matched = true;
@@ -299,11 +298,10 @@ export function extractOverrides(
         ? one.list.pipelines[0].commands[0]
         : undefined;
       if (!cmd || cmd.type !== 'SimpleCommand' || cmd.name || cmd.redirects.length > 0 || cmd.assignments.length !== 1) {
-        unknownValue = true;
+        ev.globals.set('outvalue', { kind: isArray ? 'a' : 's', unknown: true });
         warn('W_OVERRIDE_DYNAMIC', `makepkg evals this whole line of \`${pkg}' to read \`${name}'; a line holding more than one assignment is not evaluated statically`, line.range);
         continue;
       }
-      if (unknownValue) continue;
       const asg = cmd.assignments[0] as Assignment;
       ev.src = evalText;
       // references to the function's own locals or loop variables: makepkg sees them unset
@@ -313,16 +311,14 @@ export function extractOverrides(
         }
       }
       try {
-        const r = ev.evalAssignmentIn(asg);
-        if (r === undefined) unknownValue = true;
-        ev.isStatic = ev.isStatic && true;
+        ev.evalAssignmentIn(asg);
       } catch (e) {
         if (!(e instanceof Unknown)) throw e;
-        unknownValue = true;
+        ev.globals.set('outvalue', { kind: isArray ? 'a' : 's', unknown: true });
       }
-      if (ev.lookup('outvalue')?.unknown) unknownValue = true;
     }
     if (!matched) continue;
+    const unknownValue = ev.lookup('outvalue')?.unknown === true;
     for (const d of ev.diagnostics) {
       if (d.code.startsWith('W_') || d.code.startsWith('E_')) {
         // rebase: the diagnostic ranges refer to the eval text; point at the line instead
