@@ -169,7 +169,9 @@ function* srcinfoFiles(dir: string): Generator<string> {
 }
 
 describe('parseSrcinfo', () => {
-  const files = [...srcinfoFiles(fixtures)];
+  // makepkg's stdout for a PKGBUILD whose top level prints (dyn-echo-top, …) or exits early is not a
+  // .SRCINFO at all: only real ones, which always open with their pkgbase header, round-trip.
+  const files = [...srcinfoFiles(fixtures)].filter((f) => readFileSync(f, 'utf8').startsWith('pkgbase = '));
 
   it('finds the stored makepkg outputs', () => {
     expect(files.length).toBeGreaterThanOrEqual(5);
