@@ -1,10 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const cache = new Map<string, string>();
 
 /**
  * The text of a bash driver shipped next to this module (`inspect-driver.sh`,
- * `run-driver.sh`), passed to `bash -c` so that it need not be readable inside the sandbox.
+ * `run-driver.sh`). Callers copy it into their scratch directory (visible inside the sandbox)
+ * and run it as a script file, not with `bash -c`: makepkg is a script, so a PKGBUILD reading
+ * `$-` must see `hB`, not `hBc`.
  */
 export function driverText(name: 'inspect' | 'run'): string {
   let t = cache.get(name);
@@ -13,4 +16,11 @@ export function driverText(name: 'inspect' | 'run'): string {
     cache.set(name, t);
   }
   return t;
+}
+
+/** Writes the driver into `dir` and returns its path. */
+export function writeDriver(name: 'inspect' | 'run', dir: string): string {
+  const path = join(dir, `${name}-driver.sh`);
+  writeFileSync(path, driverText(name), { mode: 0o644 });
+  return path;
 }

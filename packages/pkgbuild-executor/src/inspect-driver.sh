@@ -1,4 +1,4 @@
-# rbee pkgbuild-executor: inspect driver (run as `bash --noprofile --norc -c <this> rbee-inspect ARGS`).
+# rbee pkgbuild-executor: inspect driver (run as `bash --noprofile --norc <this file> ARGS`, a script file so that $- is "hB" as in makepkg).
 #
 # Sources PKGBUILDs the way makepkg 6.0.2 does for --printsrcinfo and writes what it finds as
 # NUL-terminated records on fd 3 (bash values cannot hold NUL, so every byte of a value survives).
@@ -205,7 +205,7 @@ __rbee_one() {
 		__rbee_emit_var "$__rbee_n"
 	done
 
-	# functions: `declare -F` under extdebug gives "name line file" (file "environment" for
+	# functions: `declare -F` under extdebug gives "name line file" (this driver file for
 	# this driver's own helpers, the PKGBUILD's path for anything it defined, eval included);
 	# the text goes straight to fd 3.
 	compgen -A function >"$__rbee_outdir/$__rbee_i.funcs"

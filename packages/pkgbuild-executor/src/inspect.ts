@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Diagnostic, PackageInfo, Pkgbuild, PkgbuildFunction, Value } from '@rbee/pkgbuild-parser';
 import { DEFAULT_PATH, defaultChost, hostCarch, validateEnv } from './build-env.js';
-import { driverText } from './drivers.js';
+import { writeDriver } from './drivers.js';
 import { abortError, ExecutorError } from './errors.js';
 import { FieldReader, runTree } from './process-tree.js';
 import { bwrapArgs, checkBash, DEFAULT_BWRAP, resolveSandbox, type SandboxMode } from './sandbox.js';
@@ -105,7 +105,7 @@ function bodyOf(declared: string): string {
 }
 
 /** Parses the driver's records into per-file states (see inspect-driver.sh for the format). */
-function parseRecords(fields: string[], files: FileState[]): void {
+function parseRecords(fields: string[], files: FileState[], driverPath: string): void {
   let i = 0;
   const next = (): string => fields[i++] ?? '';
   const readValue = (): Value => {
@@ -143,12 +143,12 @@ function parseRecords(fields: string[], files: FileState[]): void {
         const name = next();
         const where = next().replace(/\n$/, '');
         const text = next().replace(/\n$/, '');
-        // extdebug `declare -F`: "name line file"; the driver's own helpers come from "environment"
+        // extdebug `declare -F`: "name line file"; the driver's own helpers come from its file
         const rest = where.slice(name.length + 1);
         const sp = rest.indexOf(' ');
         const line = Number(sp === -1 ? rest : rest.slice(0, sp));
         const file = sp === -1 ? '' : rest.slice(sp + 1);
-        if (file !== 'environment') cur?.functions.push({ name, body: bodyOf(text), line: Number.isFinite(line) ? line : 0 });
+        if (file !== driverPath) cur?.functions.push({ name, body: bodyOf(text), line: Number.isFinite(line) ? line : 0 });
         break;
       }
       case 'B':
@@ -356,7 +356,8 @@ export async function inspectPkgbuilds(paths: string[], options: InspectOptions 
     };
     const perFileTimeout = runnable.length > 1 ? String(timeoutMs / 1000) : '0';
     const driverArgs = [join(scratch, 'out'), carch, chost, perFileTimeout, ...runnable];
-    const bashArgs = ['--noprofile', '--norc', '-c', driverText('inspect'), 'rbee-inspect', ...driverArgs];
+    const driver = writeDriver('inspect', scratch);
+    const bashArgs = ['--noprofile', '--norc', driver, ...driverArgs];
     let command = bash;
     let args = bashArgs;
     if (sandbox.kind === 'bwrap') {
@@ -392,7 +393,7 @@ export async function inspectPkgbuilds(paths: string[], options: InspectOptions 
       }
       throw e;
     });
-    parseRecords(reader.fields, states);
+    parseRecords(reader.fields, states, driver);
     const only = states[0];
     if (states.length === 1 && only && only.exitStatus === undefined) only.exitStatus = tree.exitCode ?? 128;
     states.forEach((st, k) => {

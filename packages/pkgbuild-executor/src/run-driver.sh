@@ -1,4 +1,4 @@
-# rbee pkgbuild-executor: run driver (run as `bash --noprofile --norc -c <this> rbee-run ARGS`).
+# rbee pkgbuild-executor: run driver (run as `bash --noprofile --norc <this file> ARGS`).
 #
 # Runs PKGBUILD functions with makepkg 6.0.2's semantics: each function is called plainly (never
 # under if/&&/||) with errexit and errtrace on and an ERR trap, no pipefail, cwd = $srcdir,

@@ -4,7 +4,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_PATH, defaultBuildFlags, defaultChost, hostCarch, validateEnv } from './build-env.js';
-import { driverText } from './drivers.js';
+import { writeDriver } from './drivers.js';
 import { abortError, ExecutorError } from './errors.js';
 import { FieldReader, LineSplitter, runTree } from './process-tree.js';
 import { bwrapArgs, checkBash, DEFAULT_BWRAP, resolveSandbox, type SandboxMode } from './sandbox.js';
@@ -248,6 +248,7 @@ export async function runPkgbuild(options: RunOptions): Promise<RunResult> {
       });
       log = l;
     }
+    const driverPath = writeDriver('run', scratch);
     const token = randomBytes(12).toString('hex');
     const mark = `\x1erbee-executor-${token}:`;
     const flags = defaultBuildFlags(carch);
@@ -404,7 +405,7 @@ export async function runPkgbuild(options: RunOptions): Promise<RunResult> {
         }
       };
 
-      const bashArgs = ['--noprofile', '--norc', '-c', driverText('run'), 'rbee-run', phase, buildfile, startdir, srcdir, pkgdirBase ?? join(scratch, 'pkg'), scratch, mark, carch, ...fns];
+      const bashArgs = ['--noprofile', '--norc', driverPath, phase, buildfile, startdir, srcdir, pkgdirBase ?? join(scratch, 'pkg'), scratch, mark, carch, ...fns];
       let inner = [bash, ...bashArgs];
       if (phase === 'package' && fakeroot) inner = [fakeroot, '--', ...inner];
       let command = inner[0] ?? bash;
