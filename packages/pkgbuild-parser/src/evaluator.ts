@@ -32,9 +32,13 @@ export interface ShellVar {
 }
 
 /** Thrown while expanding: the value depends on something unknown. */
-export class Unknown extends Error {
-  constructor(readonly reason: string, readonly range: Range | undefined, readonly code = 'W_DYNAMIC', readonly silent = false) {
-    super(reason);
+export class Unknown {
+  // not an Error: it is thrown and caught internally on every dynamic construct, and capturing a
+  // stack trace each time would dominate the evaluation time
+  constructor(readonly reason: string, readonly range: Range | undefined, readonly code = 'W_DYNAMIC', readonly silent = false) {}
+
+  get message(): string {
+    return this.reason;
   }
 }
 

@@ -68,8 +68,21 @@ export class LineMap {
     this.starts = starts;
   }
 
+  private lastOffset = -1;
+  private lastPosition: Position = { line: 1, column: 1, offset: 0 };
+  private hint = 0;
+
   position(offset: number): Position {
+    // the parser asks for the same or nearby offsets in a row: reuse and start from the last line
+    if (offset === this.lastOffset) return this.lastPosition;
     const s = this.starts;
+    const h = this.hint;
+    if ((s[h] as number) <= offset && (h + 1 >= s.length || (s[h + 1] as number) > offset)) {
+      const pos = { line: h + 1, column: offset - (s[h] as number) + 1, offset };
+      this.lastOffset = offset;
+      this.lastPosition = pos;
+      return pos;
+    }
     let lo = 0;
     let hi = s.length - 1;
     while (lo < hi) {
@@ -77,7 +90,11 @@ export class LineMap {
       if ((s[mid] as number) <= offset) lo = mid;
       else hi = mid - 1;
     }
-    return { line: lo + 1, column: offset - (s[lo] as number) + 1, offset };
+    this.hint = lo;
+    const pos = { line: lo + 1, column: offset - (s[lo] as number) + 1, offset };
+    this.lastOffset = offset;
+    this.lastPosition = pos;
+    return pos;
   }
 
   range(start: number, end: number): Range {

@@ -245,7 +245,8 @@ export function extractOverrides(
   const ranges: Record<string, Range> = {};
   let isStatic = true;
   const names = [...candidateNames(lines)].filter((n) => extractable(n) !== undefined);
-  const fnLocals = functionLocals(fn);
+  let fnLocalsCache: Set<string> | undefined;
+  const fnLocals = (): Set<string> => (fnLocalsCache ??= functionLocals(fn));
   const seen = new Set<string>();
   const warn = (code: string, message: string, range: Range, severity: Diagnostic['severity'] = 'warning'): void => {
     const key = `${code}@${range.start.offset}:${message}`;
@@ -306,7 +307,7 @@ export function extractOverrides(
       ev.src = evalText;
       // references to the function's own locals or loop variables: makepkg sees them unset
       for (const ref of referencedNames(asg)) {
-        if (fnLocals.has(ref) && !globals.has(ref)) {
+        if (!globals.has(ref) && fnLocals().has(ref)) {
           warn('W_OVERRIDE_CONTROL_FLOW', `\`${ref}' is local to \`${fn.name}' (or a loop variable); makepkg evaluates \`${name}' without running the function, so \`${ref}' is unset there`, line.range);
         }
       }

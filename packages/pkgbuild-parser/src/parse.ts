@@ -88,12 +88,13 @@ export function parsePkgbuild(text: string, opts: ParsePkgbuildOptions = {}): Pa
 }
 
 function parseInner(text: string, carch: string, filename: string, locale: 'C' | 'C.UTF-8'): ParseResult {
-  const lines = new LineMap(text);
+  let lineMap: LineMap | undefined;
+  const lines = (): LineMap => (lineMap ??= new LineMap(text));
   const diagnostics: Diagnostic[] = [];
   let isStatic = true;
   const cr = text.indexOf('\r');
   if (cr !== -1) {
-    diagnostics.push({ code: 'E_CRLF', severity: 'error', message: `${filename} contains CRLF characters and cannot be sourced by makepkg; convert it to LF line endings`, range: lines.range(cr, cr + 1) });
+    diagnostics.push({ code: 'E_CRLF', severity: 'error', message: `${filename} contains CRLF characters and cannot be sourced by makepkg; convert it to LF line endings`, range: lines().range(cr, cr + 1) });
     isStatic = false;
   }
   const parsed = parseScript(text);
@@ -110,7 +111,7 @@ function parseInner(text: string, carch: string, filename: string, locale: 'C' |
     diagnostics.push({
       code: 'E_SOURCE_FAILS', severity: 'error',
       message: `the last top-level command of ${filename} exits with status ${ev.lastStatus}, so makepkg stops with "Failed to source"; end the file with a command that succeeds`,
-      range: last ? last.range : lines.range(0, 0),
+      range: last ? last.range : lines().range(0, 0),
     });
     isStatic = false;
   } else if (ev.lastStatus === undefined) {
