@@ -132,7 +132,7 @@ export function decodeAnsiC(raw: string, cLocale = false): string {
         const ch = raw[i + 1];
         if (ch === undefined) { out += '\\c'; break; }
         i++;
-        const code = ch.toUpperCase().charCodeAt(0) & 0x1f;
+        const code = ch === '?' ? 0x7f : ch.toUpperCase().charCodeAt(0) & 0x1f;
         if (code === 0) return out;
         out += String.fromCharCode(code);
         break;
