@@ -25,7 +25,7 @@ for (const n of names) {
 
 if (!process.argv.includes('--no-build')) {
   console.error('building packages (turbo, cached)…');
-  const b = spawnSync('pnpm', ['turbo', 'run', 'build', '--output-logs=errors-only'], { cwd: root, stdio: 'inherit' });
+  const b = spawnSync(join(root, 'node_modules/.bin/turbo'), ['run', 'build', '--output-logs=errors-only'], { cwd: root, stdio: 'inherit' });
   if (b.status !== 0) process.exit(b.status ?? 1);
 }
 

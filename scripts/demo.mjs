@@ -24,7 +24,8 @@ function step(title, cmd, args, opts = {}) {
   return r.stdout;
 }
 
-step('build the packages', 'pnpm', ['turbo', 'run', 'build', '--output-logs=errors-only']);
+// turbo from node_modules, so this works whether or not pnpm is on PATH (`npx pnpm demo`).
+step('build the packages', join(root, 'node_modules/.bin/turbo'), ['run', 'build', '--output-logs=errors-only']);
 step('generate the example catalog archives', process.execPath, [join(root, 'scripts/make-example-archives.mjs')]);
 step(`install ${id} from the example catalog`, process.execPath, [cli, 'install', id]);
 const info = JSON.parse(step(`look up ${id}`, process.execPath, [cli, 'info', id, '--json'], { capture: true }));
