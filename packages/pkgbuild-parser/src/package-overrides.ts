@@ -255,13 +255,17 @@ export function extractOverrides(
     diagnostics.push({ code, severity, message, range });
   };
   const matchedStatements = new Set<Statement>();
-  for (const name of names) {
-    const isArray = extractable(name) as boolean;
-    const ev = new Evaluator(opts.src, { carch: opts.carch, locale: opts.locale ?? 'C' });
-    ev.overrideMode = true;
+  // one shell for the package, as makepkg evals every line in the same shell
+  const ev = new Evaluator(opts.src, { carch: opts.carch, locale: opts.locale ?? 'C' });
+  ev.overrideMode = true;
+  if (names.length > 0) {
     for (const [k, v] of globals) ev.globals.set(k, v);
     for (const l of MAKEPKG_LOCALS) ev.globals.set(l, { kind: 's', unknown: true });
     ev.globals.set('pkgname', { kind: 's', scalar: pkg });
+  }
+  for (const name of names) {
+    const isArray = extractable(name) as boolean;
+    const diagStart = ev.diagnostics.length;
     // the global value is copied first (only when set and non-empty)
     const g = globals.get(name);
     let start: ShellVar;
@@ -320,7 +324,7 @@ export function extractOverrides(
     }
     if (!matched) continue;
     const unknownValue = ev.lookup('outvalue')?.unknown === true;
-    for (const d of ev.diagnostics) {
+    for (const d of ev.diagnostics.slice(diagStart)) {
       if (d.code.startsWith('W_') || d.code.startsWith('E_')) {
         // rebase: the diagnostic ranges refer to the eval text; point at the line instead
         warn(d.code === 'W_DYNAMIC' || d.code === 'W_COMMAND_SUBSTITUTION' ? 'W_OVERRIDE_DYNAMIC' : d.code, `package \`${pkg}', \`${name}': ${d.message}`, ranges[name] as Range, d.severity);
