@@ -57,7 +57,12 @@ export function printedLines(def: FunctionDefinition): PrintedLine[] {
       const andOrControl = control || st.list.pipelines.length > 1;
       if (atStart) {
         // the last statement of an `if`/`while` condition is followed by `; then` / `; do`
-        const text = printStatement(st) + (semi && !st.background ? ';' : '') + (last ? suffix : '');
+        // only a line that starts with an assignment, or a statement spanning lines (its
+        // continuation lines are printed raw), can match makepkg's grep: skip printing the rest
+        const head = st.list.pipelines[0]?.commands[0];
+        const relevant = (head?.type === 'SimpleCommand' && head.assignments.length > 0 && !st.list.pipelines[0]?.negated && !st.list.pipelines[0]?.timed)
+          || st.range.start.line !== st.range.end.line;
+        const text = relevant ? printStatement(st) + (semi && !st.background ? ';' : '') + (last ? suffix : '') : '\u0000';
         pushText(text, st.range, st, andOrControl);
       }
       for (const pl of st.list.pipelines) descendPipeline(pl, andOrControl);
