@@ -63,6 +63,12 @@ function sweepToken(token: string, sig: NodeJS.Signals): void {
   }
 }
 
+/**
+ * `sh -c` prologue: fork a watchdog that blocks reading stdin (a pipe from this process) and kills
+ * the process group at end of file, then exec the real command with stdin from /dev/null.
+ */
+const PARENT_WATCH = 'exec 4<&0; { read -r _ <&4; kill -KILL 0; } >/dev/null 2>&1 3>&- & exec 4<&- </dev/null; exec "$@"';
+
 function killGroup(pid: number, sig: NodeJS.Signals): void {
   try {
     process.kill(-pid, sig);
@@ -82,12 +88,19 @@ export function runTree(opts: TreeOptions): Promise<TreeResult> {
   const { signal } = opts;
   if (signal?.aborted) return Promise.reject(abortError(signal, opts.what));
   return new Promise<TreeResult>((resolve, reject) => {
-    const child = spawn(opts.command, opts.args, {
+    // Without a pid namespace (no bwrap --die-with-parent) nothing would stop the tree if this
+    // process died (SIGKILL, crash). A watchdog in the tree's own process group holds the read end
+    // of a pipe whose write end only this process has: when it closes, by death or by cleanup, the
+    // watchdog kills its group. Being a member, it also keeps the group id from being reused.
+    const command = opts.sweep ? '/bin/sh' : opts.command;
+    const args = opts.sweep ? ['-c', PARENT_WATCH, 'rbee-watch', opts.command, ...opts.args] : opts.args;
+    const child = spawn(command, args, {
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe', opts.records ? 'pipe' : 'ignore'],
+      stdio: [opts.sweep ? 'pipe' : 'ignore', 'pipe', 'pipe', opts.records ? 'pipe' : 'ignore'],
       env: { ...opts.env, [TREE_TOKEN_VAR]: opts.token },
       ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
     });
+    child.stdin?.on('error', () => undefined);
     const streams = [child.stdout, child.stderr, opts.records ? (child.stdio[3] as NodeJS.ReadableStream & { destroy(): void }) : null];
     let failure: Error | null = null;
     let exited = false;
@@ -168,6 +181,7 @@ export function runTree(opts: TreeOptions): Promise<TreeResult> {
       clearTimeout(timeoutTimer);
       clearTimeout(drainTimer);
       for (const s of streams) (s as { destroy?: () => void } | null)?.destroy?.();
+      child.stdin?.destroy();
     }
 
     function finish(): void {
