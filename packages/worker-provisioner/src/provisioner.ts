@@ -718,6 +718,9 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
           skipCheck,
           ...(this.options.buildEnv ? { env: this.options.buildEnv } : {}),
           sandbox: this.sandbox,
+          // srcdir holds symlinks into the shared download cache (as makepkg links SRCDEST files):
+          // the sandboxed build must be able to read through them
+          readablePaths: [this.layout.sourcesDir],
           ...(this.options.network === undefined ? {} : { network: this.options.network }),
           fakeroot: this.options.fakeroot ?? false,
           carch: this.carch,

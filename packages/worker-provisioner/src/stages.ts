@@ -97,6 +97,8 @@ export interface Stages {
     skipCheck?: boolean;
     env?: Record<string, string>;
     sandbox?: SandboxMode;
+    /** Extra paths the sandboxed build may read (the shared source cache). */
+    readablePaths?: string[];
     network?: boolean;
     fakeroot?: boolean | 'auto';
     signal?: AbortSignal;
