@@ -92,7 +92,7 @@ describe.skipIf(!BWRAP)(BWRAP ? 'findings' : 'findings SKIPPED: bubblewrap does 
   // every PKGBUILD with a remote non-archive source fails in package()/build() with
   // "cannot stat $srcdir/<file>" (E_FUNCTION_FAILED). Fix: pass readablePaths: [sourcesDir] in
   // provisioner.ts's runPkgbuild call (and add readablePaths to the Stages type).
-  it.fails('a remote (http) plain-file source installs with the sandbox on (the default)', async () => {
+  it('a remote (http) plain-file source installs with the sandbox on (the default)', async () => {
     expect(await installRemotePlainFile('bwrap')).toBe('remote payload\n');
   });
 
@@ -110,7 +110,7 @@ describe.skipIf(!BWRAP)(BWRAP ? 'findings' : 'findings SKIPPED: bubblewrap does 
   // driver die with its parent (prctl PR_SET_PDEATHSIG via `setpriv --pdeathsig KILL`, or a
   // parent-pid watchdog in run-driver.sh), and/or record the tree token (RBEE_EXECUTOR_TREE) in
   // builds/<job>/job.json so sweepBuilds kills a dead job's processes before removing its dir.
-  it.fails('without the sandbox, a SIGKILLed CLI leaves no build process either', async () => {
+  it('without the sandbox, a SIGKILLed CLI leaves no build process either', async () => {
     expect(await survivorsAfterKill(['--no-sandbox'])).toEqual([]);
   });
 });
