@@ -26,12 +26,14 @@ function time(cmd, args, opts = {}) {
   return ms;
 }
 
+/** Single-quotes a word for bash. */
+const q = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
+
 /**
  * CPU time (user + sys) per run, in ms: `n` runs inside one bash, whose `times` builtin prints
  * the children's cumulative CPU. Much less sensitive than wall time to other load on the machine.
  */
 function cpuPerRun(cmd, args, n, opts = {}) {
-  const q = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
   const line = [cmd, ...args].map(q).join(' ');
   const script = `for i in $(seq ${n}); do ${line} >/dev/null 2>&1; done; times`;
   const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, ...opts });

@@ -32,7 +32,6 @@ import {
 import type {
   ArtifactProvisioner,
   InstallFromDirectoryOptions,
-  ProvisionEventListener,
   ProvisionOptions,
   RemoveOptions,
   VerifyReport,
