@@ -9,5 +9,5 @@ export default defineConfig({
   target: 'node22',
   platform: 'node',
   // the bash drivers are read at run time from next to the bundle
-  onSuccess: 'cp src/inspect-driver.sh src/run-driver.sh dist/',
+  onSuccess: 'cp src/inspect-driver.sh src/run-driver.sh src/makepkg-lib.sh dist/',
 });

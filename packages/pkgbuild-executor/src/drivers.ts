@@ -12,7 +12,9 @@ const cache = new Map<string, string>();
 export function driverText(name: 'inspect' | 'run'): string {
   let t = cache.get(name);
   if (t === undefined) {
-    t = readFileSync(new URL(`./${name}-driver.sh`, import.meta.url), 'utf8');
+    // the makepkg helpers both drivers define live in one file, spliced in where a driver says
+    const lib = readFileSync(new URL('./makepkg-lib.sh', import.meta.url), 'utf8');
+    t = readFileSync(new URL(`./${name}-driver.sh`, import.meta.url), 'utf8').replace('# @include makepkg-lib.sh\n', () => lib);
     cache.set(name, t);
   }
   return t;
