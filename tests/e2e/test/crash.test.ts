@@ -4,7 +4,7 @@
  * half-installed worker, the previously installed version still runs, no build process is left,
  * no staging debris stays in the workers tree, and the next install succeeds.
  *
- * CI runs RBEE_CRASH_POINTS (default 5) points (RBEE_CRASH_NO_SANDBOX=1 adds --no-sandbox points); `scripts/crash-consistency.mjs --points 30`
+ * CI runs RBEE_CRASH_POINTS (default 5) points, some with --no-sandbox (RBEE_CRASH_NO_SANDBOX=0: none); `scripts/crash-consistency.mjs --points 30`
  * runs the larger sweep. The seed is printed; RBEE_E2E_SEED=<n> replays a run.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -34,11 +34,11 @@ import {
 const POINTS = Math.max(1, Number(process.env.RBEE_CRASH_POINTS ?? 5));
 const SEED = seedFromEnv();
 /**
- * Also kill builds running with --no-sandbox (about 40 % of the points). Off in CI: without
- * bubblewrap a killed CLI's build outlives it (findings.test.ts, finding 2), which makes these
- * points fail intermittently until that is fixed.
+ * Also kill builds running with --no-sandbox (about 40 % of the points): the executor's own
+ * watchdog, not bwrap's --die-with-parent, must then stop the build (findings.test.ts, finding 2).
+ * RBEE_CRASH_NO_SANDBOX=0 keeps every point sandboxed.
  */
-const WITHOUT_SANDBOX = process.env.RBEE_CRASH_NO_SANDBOX === '1';
+const WITHOUT_SANDBOX = process.env.RBEE_CRASH_NO_SANDBOX !== '0';
 const SLOW = 'crash-slow-worker-rbee';
 const BIN = 'crash-bin-worker-rbee';
 

@@ -1,8 +1,8 @@
 /**
- * Defects this suite found in the composed packages, each written as the behaviour the packages
- * promise and marked `it.fails` while the defect stands: when a fix lands the test starts
- * passing, vitest reports the `.fails` as an error, and the marker must be removed — so these
- * stay honest in both directions.
+ * Regression tests for defects this suite found in the composed packages, each next to a passing
+ * control. They were written as the promised behaviour and marked `it.fails` while the defect
+ * stood; both are fixed now (commits named below) and assert the behaviour plainly. A new finding
+ * goes here the same way: `it.fails` until its fix lands, then the marker is removed.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -80,36 +80,31 @@ async function survivorsAfterKill(sandboxArgs: string[]): Promise<ProcInfo[]> {
 describe.skipIf(!BWRAP)(BWRAP ? 'findings' : 'findings SKIPPED: bubblewrap does not work here', () => {
   afterAll(() => cleanupTemps());
 
-
-
   it('control: a remote (http) plain-file source installs without the sandbox', async () => {
     expect(await installRemotePlainFile('none')).toBe('remote payload\n');
   });
 
-  // FINDING 1 (worker-provisioner): srcdir gets a symlink into the shared download cache
+  // FINDING 1 (worker-provisioner), fixed in c3f1d01: srcdir gets a symlink into the shared download cache
   // (<home>/sources, makepkg's SRCDEST), but runPkgbuild is not given that directory as a
   // readable path, so inside bubblewrap (/tmp, /home, /root hidden by tmpfs) the link dangles and
   // every PKGBUILD with a remote non-archive source fails in package()/build() with
-  // "cannot stat $srcdir/<file>" (E_FUNCTION_FAILED). Fix: pass readablePaths: [sourcesDir] in
-  // provisioner.ts's runPkgbuild call (and add readablePaths to the Stages type).
+  // "cannot stat $srcdir/<file>" (E_FUNCTION_FAILED). The fix passes readablePaths: [sourcesDir]
+  // in provisioner.ts's runPkgbuild call.
   it('a remote (http) plain-file source installs with the sandbox on (the default)', async () => {
     expect(await installRemotePlainFile('bwrap')).toBe('remote payload\n');
   });
-
-
 
   it('control: with the sandbox, a SIGKILLed CLI leaves no build process (bwrap --die-with-parent)', async () => {
     expect(await survivorsAfterKill([])).toEqual([]);
   });
 
-  // FINDING 2 (pkgbuild-executor / worker-provisioner): without bubblewrap (--no-sandbox, or
+  // FINDING 2 (pkgbuild-executor), fixed in 8323611: without bubblewrap (--no-sandbox, or
   // sandbox 'auto' on a machine where bwrap does not work) the build runs in its own session
   // (process-tree.ts spawns it detached) with nothing tying it to the parent's life: when the CLI
   // or a hive is SIGKILLed, a build that does not print (so never gets SIGPIPE) keeps running, and
-  // the next start's sweep removes its build dir but does not kill its processes. Fix: have the
-  // driver die with its parent (prctl PR_SET_PDEATHSIG via `setpriv --pdeathsig KILL`, or a
-  // parent-pid watchdog in run-driver.sh), and/or record the tree token (RBEE_EXECUTOR_TREE) in
-  // builds/<job>/job.json so sweepBuilds kills a dead job's processes before removing its dir.
+  // the next start's sweep removes its build dir but does not kill its processes. The fix: a
+  // watchdog in the build's process group that kills the group when its pipe from the caller
+  // closes (process-tree.ts).
   it('without the sandbox, a SIGKILLed CLI leaves no build process either', async () => {
     expect(await survivorsAfterKill(['--no-sandbox'])).toEqual([]);
   });
