@@ -4,4 +4,4 @@ export { ExecutorError } from './errors.js';
 export type { ExecutorErrorCode, ExecutorErrorFields } from './errors.js';
 export type { SandboxMode } from './sandbox.js';
 export { runPkgbuild, ALL_STEPS } from './run.js';
-export type { OutputLine, PkgbuildStep, RunOptions, RunResult } from './run.js';
+export type { FunctionEvent, OutputLine, PkgbuildStep, RunOptions, RunResult } from './run.js';

@@ -16,6 +16,15 @@ export type PkgbuildStep = 'prepare' | 'pkgver' | 'build' | 'check' | 'package';
 export const ALL_STEPS: readonly PkgbuildStep[] = ['prepare', 'pkgver', 'build', 'check', 'package'];
 
 /** One line of output of a PKGBUILD function, delivered as soon as it is complete. */
+/** A PKGBUILD function starting or returning, for `RunOptions.onFunction`. */
+export interface FunctionEvent {
+  /** `prepare`, `pkgver`, `build`, `check`, `package` or `package_<name>`. */
+  function: string;
+  status: 'start' | 'end';
+  /** Time the function took, with `status: 'end'`. */
+  durationMs?: number;
+}
+
 export interface OutputLine {
   stream: 'stdout' | 'stderr';
   /** The line without its terminator (`\n`, `\r\n` or a lone `\r`). */
@@ -98,6 +107,11 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Receives every output line as it is printed. */
   onLine?: (line: OutputLine) => void;
+  /**
+   * Told when each PKGBUILD function starts and returns (`package_<name>` for split packages),
+   * including functions that print nothing. A function that fails gets no `end`.
+   */
+  onFunction?: (event: FunctionEvent) => void;
   /** Receives warnings (no sandbox, no fakeroot, network not isolated). */
   onWarning?: (message: string) => void;
   /** File receiving the whole output (stdout and stderr merged, in arrival order). Truncated first. */
@@ -342,17 +356,19 @@ export async function runPkgbuild(options: RunOptions): Promise<RunResult> {
             case 'START':
               state.started.set(a[0] ?? '', now);
               state.lastStarted = a[0] ?? null;
+              options.onFunction?.({ function: a[0] ?? '', status: 'start' });
               break;
             case 'END': {
               const s = state.started.get(a[0] ?? '');
               if (s !== undefined) state.durations[a[0] ?? ''] = now - s;
               state.ended.add(a[0] ?? '');
+              options.onFunction?.({ function: a[0] ?? '', status: 'end', ...(s === undefined ? {} : { durationMs: now - s }) });
               break;
             }
             case 'FAIL':
               failure ??= new ExecutorError(
                 'E_FUNCTION_FAILED',
-                `${a[0]}() failed with exit status ${a[1]} (${pkgbuildPath}); the last output lines are in logTail`,
+                `${a[0]}() failed with exit status ${a[1]} (${pkgbuildPath})`,
                 { path: pkgbuildPath, function: a[0] ?? '', exitCode: Number(a[1]), logTail: [] },
               );
               break;

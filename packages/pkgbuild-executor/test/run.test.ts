@@ -42,7 +42,9 @@ describe.each(sandboxModes)('runPkgbuild (sandbox %s)', (sandbox) => {
 
   it('runs each package_<name>() of a split package in its own pkgdir, under fakeroot, overrides not leaking', async () => {
     const b = buildDir('split-sh');
-    const r = await runPkgbuild({ ...b, startdir: b.dir, sandbox });
+    const fns: string[] = [];
+    const r = await runPkgbuild({ ...b, startdir: b.dir, sandbox, onFunction: (f) => fns.push(`${f.function}:${f.status}`) });
+    expect(fns).toEqual(['build:start', 'build:end', 'package_greeter-en:start', 'package_greeter-en:end', 'package_greeter-fr:start', 'package_greeter-fr:end']);
     expect(r.pkgname).toEqual(['greeter-en', 'greeter-fr']);
     expect(r.pkgbase).toBe('greeters');
     const en = readFileSync(join(b.pkgdir, 'greeter-en/info'), 'utf8');

@@ -684,26 +684,36 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
       const present = functionNames(pkgbuild);
       ctx.buildStarted = true;
       const skipCheck = this.options.skipCheck ?? false;
-      for (const fn of ['prepare', 'pkgver', 'build', 'check'] as const) {
-        if (!present.has(fn)) reporter.phaseSkipped(fn, `the PKGBUILD has no ${fn}() function`);
-        else if (fn === 'check' && skipCheck) reporter.phaseSkipped(fn, 'check() skipped (skipCheck)');
-      }
-      // the executor runs every step in one bash session (pkgver() feeds the later ones); phases
-      // open as output arrives from their function, and silent ones are reported in order
-      const order: ProvisionPhase[] = (['prepare', 'pkgver', 'build', 'check', 'package'] as const).filter(
-        (f) => (f === 'package' || present.has(f)) && !(f === 'check' && skipCheck),
-      );
-      let openIdx = -1;
+      // the executor runs every step in one bash session (pkgver() feeds the later ones) and says
+      // when each function starts and returns; phases are reported in makepkg's order, with the
+      // steps the PKGBUILD lacks reported as skipped where they would have run
+      const steps = ['prepare', 'pkgver', 'build', 'check', 'package'] as const;
+      const order: ProvisionPhase[] = steps.filter((f) => (f === 'package' || present.has(f)) && !(f === 'check' && skipCheck));
+      const skipReason = (f: ProvisionPhase): string => (present.has(f) ? `${f}() skipped (skipCheck)` : `the PKGBUILD has no ${f}() function`);
+      let pos = -1;
+      let open = false;
       const advanceTo = (phase: ProvisionPhase): void => {
-        const idx = order.indexOf(phase);
-        if (idx <= openIdx) return;
-        for (let i = Math.max(openIdx, 0); i <= idx; i++) {
-          const p = order[i] as ProvisionPhase;
-          if (i > openIdx) reporter.phaseStart(p);
-          if (i < idx) reporter.phaseDone(p);
+        const idx = (steps as readonly ProvisionPhase[]).indexOf(phase);
+        if (idx <= pos) return;
+        if (open) reporter.phaseDone(steps[pos] as ProvisionPhase);
+        open = false;
+        for (let i = pos + 1; i <= idx; i++) {
+          const p = steps[i] as ProvisionPhase;
+          if (!order.includes(p)) reporter.phaseSkipped(p, skipReason(p));
+          else {
+            reporter.phaseStart(p);
+            if (i < idx) reporter.phaseDone(p);
+            else open = true;
+          }
         }
-        openIdx = idx;
+        pos = idx;
         ctx.phase = phase;
+      };
+      const closePhase = (phase: ProvisionPhase): void => {
+        if (open && steps[pos] === phase && phase !== 'package') {
+          reporter.phaseDone(phase);
+          open = false;
+        }
       };
       let run: Awaited<ReturnType<Stages['runPkgbuild']>>;
       try {
@@ -726,9 +736,14 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
           signal,
           logFile: dirs.logFile,
           onWarning: (message) => reporter.warn('W_BUILD', message),
+          onFunction: (f) => {
+            if (f.status === 'start') advanceTo(phaseOfFunction(f.function));
+            // split packages run several package_*() functions: 'package' closes after the last
+            else closePhase(phaseOfFunction(f.function));
+          },
           onLine: (l) => {
             if (l.function === null || l.function === undefined) {
-              reporter.emit({ type: 'log', phase: order[Math.max(openIdx, 0)] ?? 'prepare', stream: l.stream, line: l.line });
+              reporter.emit({ type: 'log', phase: (steps[Math.max(pos, 0)] ?? 'prepare') as ProvisionPhase, stream: l.stream, line: l.line });
               return;
             }
             const phase = phaseOfFunction(l.function);

@@ -103,6 +103,7 @@ export interface Stages {
     fakeroot?: boolean | 'auto';
     signal?: AbortSignal;
     onLine?: (line: BuildLine) => void;
+    onFunction?: (event: { function: string; status: 'start' | 'end'; durationMs?: number }) => void;
     onWarning?: (message: string) => void;
     logFile?: string;
     carch?: string;
