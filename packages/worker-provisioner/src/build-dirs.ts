@@ -1,5 +1,6 @@
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { writeFileAtomic } from './manifest.js';
 import { currentOwner, isOwnerAlive, parseOwner, type ProcessOwner } from './process-owner.js';
 import type { WorkersHome } from './workers-home.js';
@@ -9,6 +10,22 @@ const JOB_FILE = 'job.json';
 const FAILED_FILE = 'failed.json';
 /** A build dir with no job file yet is given this long before a sweep takes it for debris. */
 const UNCLAIMED_GRACE_MS = 60_000;
+/** Build dirs being deleted are first renamed to this prefix, so a kill mid-delete leaves obvious debris. */
+const DISCARD_PREFIX = '.discard-';
+
+/**
+ * Delete a job's build dir so that no crash can leave a half-deleted dir that looks like a job
+ * still being set up: rename it aside in one step, then remove it. Debris from a kill during the
+ * removal carries the prefix and goes at the next sweep.
+ */
+export async function discardBuildDir(root: string): Promise<void> {
+  const aside = join(dirname(root), `${DISCARD_PREFIX}${basename(root)}-${randomBytes(4).toString('hex')}`);
+  const moved = await rename(root, aside).then(
+    () => true,
+    () => false,
+  );
+  await removeTree(moved ? aside : root);
+}
 
 /** Paths of one job's work directories: `builds/<jobId>/{src,pkg,log,…}`. */
 export interface JobDirs {
@@ -80,6 +97,10 @@ export async function sweepBuilds(home: WorkersHome, retention: FailedBuildReten
     return removed;
   }
   for (const jobId of names) {
+    if (jobId.startsWith(DISCARD_PREFIX)) {
+      await removeTree(join(home.buildsDir, jobId));
+      continue;
+    }
     const root = home.buildDir(jobId);
     const failedInfo = await readFile(join(root, FAILED_FILE), 'utf8').then((t) => JSON.parse(t) as { failedAt?: number }, () => undefined);
     if (failedInfo) {
@@ -94,14 +115,14 @@ export async function sweepBuilds(home: WorkersHome, retention: FailedBuildReten
       dead = st !== undefined && now - st.mtimeMs > UNCLAIMED_GRACE_MS;
     }
     if (dead) {
-      await removeTree(root);
+      await discardBuildDir(root);
       removed.push(jobId);
     }
   }
   failed.sort((a, b) => b.at - a.at);
   for (const [i, f] of failed.entries()) {
     if (i >= keep || now - f.at > maxAge) {
-      await removeTree(home.buildDir(f.jobId));
+      await discardBuildDir(home.buildDir(f.jobId));
       removed.push(f.jobId);
     }
   }

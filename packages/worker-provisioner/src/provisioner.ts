@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Diagnostic, Pkgbuild } from '@rbee/pkgbuild-parser';
 import { detectBackend, hostArch, hostPlatform } from './backend-detection.js';
-import { createJobDirs, markFailed, sweepBuilds, type JobDirs } from './build-dirs.js';
+import { createJobDirs, discardBuildDir, markFailed, sweepBuilds, type JobDirs } from './build-dirs.js';
 import { abortError, codeOf, isAbortError, messageOf, ProvisionError, throwIfAborted } from './errors.js';
 import type { ProvisionEvent, ProvisionPhase } from './events.js';
 import { findExecutable } from './executable-finder.js';
@@ -44,7 +44,6 @@ import {
   installedVersions,
   publishVersion,
   readCurrent,
-  removeTree,
   removeVersionDir,
   removeWorkerDir,
   repairWorker,
@@ -123,7 +122,8 @@ export interface WorkerProvisionerOptions {
   stages?: Partial<Stages>;
 }
 
-const JOB_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
+// no leading dot: build dirs named `.…` are the sweeper's (discarded dirs)
+const JOB_ID_RE = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/;
 
 function newJobId(): string {
   return `${Date.now().toString(36)}-${randomBytes(5).toString('hex')}`;
@@ -420,7 +420,7 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
     const ctx: JobContext = { reporter, signal, dirs: undefined, buildStarted: false, phase: 'resolve' };
     try {
       if (!JOB_ID_RE.test(reporter.jobId)) {
-        throw new ProvisionError('E_INVALID_OPTIONS', `job id ${JSON.stringify(reporter.jobId)} is not valid: use 1-64 of A-Z a-z 0-9 . _ -`);
+        throw new ProvisionError('E_INVALID_OPTIONS', `job id ${JSON.stringify(reporter.jobId)} is not valid: use 1-64 of A-Z a-z 0-9 . _ -, not starting with a dot`);
       }
       const result = await this.execute(request, ctx);
       reporter.emit({
@@ -775,14 +775,14 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
       return { worker, alreadyInstalled: false };
     } catch (e) {
       if (isAbortError(e) || signal.aborted) {
-        await removeTree(dirs.root).catch(() => undefined);
+        await discardBuildDir(dirs.root).catch(() => undefined);
       } else {
         await markFailed(dirs, { code: codeOf(e), message: messageOf(e) }).catch(() => undefined);
         void sweepBuilds(this.layout, this.retention()).catch(() => undefined);
       }
       throw e;
     } finally {
-      if (ok) await removeTree(dirs.root).catch(() => undefined);
+      if (ok) await discardBuildDir(dirs.root).catch(() => undefined);
       if (lock && lock !== input.lock) await lock.release();
     }
   }

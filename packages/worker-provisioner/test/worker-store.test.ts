@@ -128,4 +128,17 @@ describe('sweepBuilds', () => {
     expect((await sweepBuilds(home, { keepFailed: 5, maxFailedAgeMs: 3998.5 }, 5000)).sort()).toEqual(['f2']);
     expect(live.root).toBe(home.buildDir('live'));
   });
+
+  it('deletes a build dir by renaming it aside first, so a kill mid-delete never leaves a dir that looks like a job being set up', async () => {
+    const { createJobDirs, discardBuildDir, sweepBuilds } = await import('../src/build-dirs.js');
+    const done = await createJobDirs(home, 'done', {});
+    await writeFile(join(done.srcdir, 'big'), 'x');
+    await discardBuildDir(done.root);
+    expect(await readdir(home.buildsDir)).not.toContain('done');
+    // what a SIGKILL during the removal leaves: the renamed dir, half emptied, without job.json
+    await mkdir(join(home.buildsDir, '.discard-killed-0a1b2c3d/src'), { recursive: true });
+    const before = Date.now();
+    await sweepBuilds(home, {}, before);
+    expect(await readdir(home.buildsDir)).not.toContain('.discard-killed-0a1b2c3d');
+  });
 });

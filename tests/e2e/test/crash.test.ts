@@ -148,8 +148,8 @@ describe(`crash consistency under SIGKILL (${POINTS} points, seed ${SEED})`, () 
     }
     // builds/ swept: a killed job's dir (its job.json names a dead owner) goes at the next start.
     // A dir without job.json is "unclaimed": the sweep gives those 60 s (a job may be creating
-    // it), so one killed while the CLI was deleting it after a successful publish (job.json gone,
-    // src/ not yet) stays until then — recorded, not failed (reported as a minor finding).
+    // it). Build dirs are renamed to `.discard-…` before they are deleted, so a kill during the
+    // deletion leaves debris the next sweep removes at once; any other unclaimed dir is recorded.
     const left: string[] = [];
     for (const job of readdirSync(join(home, 'builds'))) {
       const dir = join(home, 'builds', job);
