@@ -24,6 +24,8 @@ if ((major < 22)); then
 fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/rbee-node$major-XXXXXX")
+# mktemp makes it 0700: suites that run node as the unprivileged build user need to reach it
+chmod 755 "$tmp"
 trap 'rm -rf "$tmp"' EXIT
 started=$(date +%s)
 echo "::group::node@$major from the npm registry"
