@@ -352,6 +352,26 @@ export class Evaluator {
    * A construct that may or may not run (or runs an unknown number of times): every variable
    * it can assign becomes unknown, functions it defines become uncertain.
    */
+  /**
+   * Sets `lastStatus` from an arithmetic evaluation (`(( ))`, `let`): bash's error status 1 with an
+   * `E_ARITHMETIC` diagnostic on a bad expression, unknown when a value in it is.
+   */
+  arithStatus(cmd: Command, why: string, compute: () => number): void {
+    try {
+      this.lastStatus = compute();
+    } catch (e) {
+      if (e instanceof ShellError) {
+        this.diag('E_ARITHMETIC', 'error', e.message, e.range);
+        this.lastStatus = 1;
+        return;
+      }
+      if (!(e instanceof Unknown)) throw e;
+      this.dynamic(e);
+      this.uncertain(cmd, why);
+      this.lastStatus = undefined;
+    }
+  }
+
   uncertain(node: Statement | Pipeline | Command | Statement[], why: string): void {
     void why;
     this.isStatic = false;
@@ -616,22 +636,9 @@ export class Evaluator {
         }
         return;
       }
-      case 'Arith': {
-        try {
-          this.lastStatus = this.arith(cmd.expr) !== 0n ? 0 : 1;
-        } catch (e) {
-          if (e instanceof ShellError) {
-            this.diag('E_ARITHMETIC', 'error', e.message, e.range);
-            this.lastStatus = 1;
-            return;
-          }
-          if (!(e instanceof Unknown)) throw e;
-          this.dynamic(e);
-          this.uncertain(cmd, 'arith');
-          this.lastStatus = undefined;
-        }
+      case 'Arith':
+        this.arithStatus(cmd, 'arith', () => (this.arith(cmd.expr) !== 0n ? 0 : 1));
         return;
-      }
     }
   }
 
@@ -721,21 +728,11 @@ export class Evaluator {
         return;
       case 'let': {
         if (!harmless) return this.unknownCommand(cmd, 'redirection');
-        try {
+        this.arithStatus(cmd, 'let', () => {
           let v = 0n;
           for (const expr of argv.slice(1)) v = this.arithText(expr, cmd.range);
-          this.lastStatus = argv.length < 2 ? 1 : v !== 0n ? 0 : 1;
-        } catch (e) {
-          if (e instanceof ShellError) {
-            this.diag('E_ARITHMETIC', 'error', e.message, e.range);
-            this.lastStatus = 1;
-            return;
-          }
-          if (!(e instanceof Unknown)) throw e;
-          this.dynamic(e);
-          this.uncertain(cmd, 'let');
-          this.lastStatus = undefined;
-        }
+          return argv.length < 2 ? 1 : v !== 0n ? 0 : 1;
+        });
         return;
       }
       case 'test': case '[': {
