@@ -37,6 +37,23 @@ interface PrintedLine {
 const RANGE_KEYS = new Set(['range', 'nameRange', 'variableRange']);
 const SKIP_KEYS = new Set([...RANGE_KEYS, 'parts', 'value', 'index', 'target', 'heredoc', 'expr', 'word', 'patterns', 'words', 'comments']);
 
+/**
+ * Depth-first walk over the AST's objects (arrays are walked through), not descending into the
+ * `skip` keys; `enter` sees each object first and returns false to keep out of its children.
+ */
+function walkAst(root: unknown, skip: ReadonlySet<string>, enter: (node: { type?: string }) => boolean | void): void {
+  const visit = (n: unknown): void => {
+    if (Array.isArray(n)) {
+      for (const x of n) visit(x);
+      return;
+    }
+    if (typeof n !== 'object' || n === null) return;
+    if (enter(n as { type?: string }) === false) return;
+    for (const [k, v] of Object.entries(n as Record<string, unknown>)) if (typeof v === 'object' && !skip.has(k)) visit(v);
+  };
+  visit(root);
+}
+
 /** Result for one package. */
 export interface OverrideResult {
   info: PackageInfo;
@@ -353,15 +370,9 @@ export function extractOverrides(
 }
 
 function reportIgnored(fn: FunctionDefinition, matched: Set<Statement>, pkg: string, warn: (code: string, message: string, range: Range) => void): void {
-  const visit = (n: unknown): void => {
-    if (Array.isArray(n)) {
-      for (const x of n) visit(x);
-      return;
-    }
-    if (typeof n !== 'object' || n === null) return;
-    const o = n as { type?: string };
+  const enter = (o: { type?: string }): boolean => {
     if (o.type === 'Statement') {
-      const st = n as Statement;
+      const st = o as Statement;
       const first = st.list.pipelines[0]?.commands[0];
       const assigns: Assignment[] = [];
       for (const pl of st.list.pipelines) {
@@ -378,27 +389,22 @@ function reportIgnored(fn: FunctionDefinition, matched: Set<Statement>, pkg: str
         if (isFirst && matched.has(st)) continue;
         warn('W_OVERRIDE_CONTROL_FLOW', `makepkg does not see this \`${a.name}' assignment in package \`${pkg}' (it only reads lines of the function that start with \`${a.name}=')`, a.range);
       }
-      visit(st.list);
-      return;
+      // a statement's own pipelines are all it holds; nested statements are found below them
+      walkAst(st.list, SKIP_KEYS, enter);
+      return false;
     }
-    for (const [k, v] of Object.entries(n as Record<string, unknown>)) if (typeof v === 'object' && !SKIP_KEYS.has(k)) visit(v);
+    return true;
   };
-  visit(fn.body);
+  walkAst(fn.body, SKIP_KEYS, enter);
 }
 
 /** Variables local to a function: `local`/`declare` names and loop variables. */
 function functionLocals(fn: FunctionDefinition): Set<string> {
   const out = new Set<string>();
-  const visit = (n: unknown): void => {
-    if (Array.isArray(n)) {
-      for (const x of n) visit(x);
-      return;
-    }
-    if (typeof n !== 'object' || n === null) return;
-    const o = n as { type?: string };
-    if (o.type === 'For' || o.type === 'Select') out.add((n as { variable: string }).variable);
+  walkAst(fn.body, SKIP_KEYS, (o) => {
+    if (o.type === 'For' || o.type === 'Select') out.add((o as { variable: string }).variable);
     if (o.type === 'SimpleCommand') {
-      const c = n as SimpleCommand;
+      const c = o as SimpleCommand;
       if (c.name && ['local', 'declare', 'typeset'].includes(c.name.text)) {
         for (const a of c.args) {
           if (a.type === 'Assignment') out.add(a.name);
@@ -406,24 +412,15 @@ function functionLocals(fn: FunctionDefinition): Set<string> {
         }
       }
     }
-    for (const [k, v] of Object.entries(n as Record<string, unknown>)) if (typeof v === 'object' && !SKIP_KEYS.has(k)) visit(v);
-  };
-  visit(fn.body);
+  });
   return out;
 }
 
 function referencedNames(a: Assignment): Set<string> {
   const out = new Set<string>();
-  const visit = (n: unknown): void => {
-    if (Array.isArray(n)) {
-      for (const x of n) visit(x);
-      return;
-    }
-    if (typeof n !== 'object' || n === null) return;
-    const o = n as { type?: string; name?: string };
-    if (o.type === 'ParamExpansion' && o.name) out.add(o.name);
-    for (const [k, v] of Object.entries(n as Record<string, unknown>)) if (typeof v === 'object' && !RANGE_KEYS.has(k)) visit(v);
-  };
-  visit(a.value);
+  walkAst(a.value, RANGE_KEYS, (o) => {
+    const name = (o as { name?: string }).name;
+    if (o.type === 'ParamExpansion' && name) out.add(name);
+  });
   return out;
 }
