@@ -75,6 +75,8 @@ describe('rbee-worker build', () => {
       });
       child.on('close', () => reject(new Error(`the CLI exited before build() started:\n${buffered}`)));
     });
+    // READY follows the fork of `sleep`, which may not have exec'd yet: wait (bounded) to see it
+    for (let i = 0; i < 100 && processesWith('31.4159').length === 0; i++) await new Promise((r) => setTimeout(r, 50));
     expect(processesWith('31.4159').length).toBeGreaterThan(0);
     child.kill(signal);
     const r = await done;
