@@ -352,6 +352,21 @@ export class Evaluator {
    * A construct that may or may not run (or runs an unknown number of times): every variable
    * it can assign becomes unknown, functions it defines become uncertain.
    */
+  /** Sets `lastStatus` from a condition (`[[ ]]`, `test`, `[`): 2 on a bad expression, unknown when a value in it is. */
+  testStatus(compute: () => boolean): void {
+    try {
+      this.lastStatus = compute() ? 0 : 1;
+    } catch (e) {
+      if (e instanceof ShellError) {
+        this.lastStatus = 2;
+        return;
+      }
+      if (!(e instanceof Unknown)) throw e;
+      this.dynamic(e);
+      this.lastStatus = undefined;
+    }
+  }
+
   /**
    * Sets `lastStatus` from an arithmetic evaluation (`(( ))`, `let`): bash's error status 1 with an
    * `E_ARITHMETIC` diagnostic on a bad expression, unknown when a value in it is.
@@ -622,20 +637,9 @@ export class Evaluator {
         this.uncertain(cmd, 'select');
         this.lastStatus = undefined;
         return;
-      case 'Test': {
-        try {
-          this.lastStatus = this.evalTest(cmd.expr) ? 0 : 1;
-        } catch (e) {
-          if (e instanceof ShellError) {
-            this.lastStatus = 2;
-            return;
-          }
-          if (!(e instanceof Unknown)) throw e;
-          this.dynamic(e);
-          this.lastStatus = undefined;
-        }
+      case 'Test':
+        this.testStatus(() => this.evalTest(cmd.expr));
         return;
-      }
       case 'Arith':
         this.arithStatus(cmd, 'arith', () => (this.arith(cmd.expr) !== 0n ? 0 : 1));
         return;
@@ -746,17 +750,7 @@ export class Evaluator {
           }
           args = args.slice(0, -1);
         }
-        try {
-          this.lastStatus = this.classicTest(args, cmd.range) ? 0 : 1;
-        } catch (e) {
-          if (e instanceof ShellError) {
-            this.lastStatus = 2;
-            return;
-          }
-          if (!(e instanceof Unknown)) throw e;
-          this.dynamic(e);
-          this.lastStatus = undefined;
-        }
+        this.testStatus(() => this.classicTest(args, cmd.range));
         return;
       }
       case 'return':
