@@ -103,17 +103,10 @@ const FlatWorkerSchema = v.object({
   implementation: v.optional(v.string()),
   buildSystem: v.optional(v.string()),
   source: v.optional(WorkerSourceSchema),
+  // the variant's fields, flattened into the entry; the backend may come as `workerType` instead
+  ...WorkerVariantSchema.entries,
   workerType: v.optional(BackendSchema),
   backend: v.optional(BackendSchema),
-  platforms: v.pipe(v.array(PlatformSchema), v.minLength(1)),
-  architectures: v.pipe(v.array(ArchSchema), v.minLength(1)),
-  pkgbuildUrl: catalogUrl,
-  pkgbuildUrlGit: v.optional(catalogUrl),
-  build: v.optional(BuildSchema),
-  depends: stringList,
-  makedepends: stringList,
-  binaryName: v.optional(fileName),
-  installPath: v.optional(v.string()),
   capabilities: v.optional(CapabilitiesSchema),
 });
 
