@@ -28,13 +28,36 @@ const SPACE_RUN_UTF8 = /[\t\n\v\f\r \u1680\u2000-\u2006\u2008-\u200a\u2028\u2029
  * then one leading and one trailing space are removed.
  */
 export function normalizeSrcinfoValue(value: string, locale: 'C' | 'C.UTF-8' = 'C'): string {
+  if (isNormal(value, locale === 'C.UTF-8')) return value;
   let v = value.replace(locale === 'C.UTF-8' ? SPACE_RUN_UTF8 : SPACE_RUN_C, ' ');
   if (v.startsWith(' ')) v = v.slice(1);
   if (v.endsWith(' ')) v = v.slice(0, -1);
   return v;
 }
 
-function asArray(value: Value): string[] {
+/**
+ * Fast check that normalization leaves `value` unchanged: no space at either end, no
+ * whitespace other than single spaces. Conservative: any character at or above U+1680 in
+ * the UTF-8 locale sends the value through the regular expression.
+ */
+function isNormal(value: string, utf8: boolean): boolean {
+  const n = value.length;
+  let prevSpace = true; // a leading space is not normal
+  for (let i = 0; i < n; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 32) {
+      if (prevSpace) return false;
+      prevSpace = true;
+    } else if ((c >= 9 && c <= 13) || (utf8 && c >= 0x1680)) {
+      return false;
+    } else {
+      prevSpace = false;
+    }
+  }
+  return !(prevSpace && n > 0);
+}
+
+function asArray(value: Value): readonly string[] {
   return typeof value === 'string' ? [value] : value;
 }
 
@@ -47,6 +70,35 @@ function packageFor(pkgbuild: Pkgbuild, index: number, name: string): PackageInf
   const atIndex = pkgbuild.packages[index];
   if (atIndex?.name === name) return atIndex;
   return pkgbuild.packages.find((p) => p.name === name);
+}
+
+/** `printf "\t$attrname = %s\n" "${values[@]}"`: no values still prints the format once. */
+function attr(key: string, values: readonly string[], locale: 'C' | 'C.UTF-8'): string {
+  if (values.length === 0) return `\t${key} = \n`;
+  let out = '';
+  for (const v of values) out += `\t${key} = ${normalizeSrcinfoValue(v, locale)}\n`;
+  return out;
+}
+
+/** Per-architecture key names (`source_x86_64`, …), built once per architecture name. */
+const ARCH_KEYS = new Map<string, readonly string[]>();
+const ARCH_KEYS_MAX = 64;
+
+function archKeys(arch: string): readonly string[] {
+  let keys = ARCH_KEYS.get(arch);
+  if (keys === undefined) {
+    keys = SRCINFO_ARCH_ARRAYS.map((base) => `${base}_${arch}`);
+    if (ARCH_KEYS.size < ARCH_KEYS_MAX) ARCH_KEYS.set(arch, keys);
+  }
+  return keys;
+}
+
+/** A global array as `srcinfo_write_global` prints it: undefined when unset or empty. */
+function globalArray(vars: Pkgbuild['vars'], key: string): readonly string[] | undefined {
+  const v = vars[key];
+  if (v === undefined) return undefined;
+  if (typeof v === 'string') return [v];
+  return v.length > 0 ? v : undefined;
 }
 
 /**
@@ -72,66 +124,54 @@ function packageFor(pkgbuild: Pkgbuild, index: number, name: string): PackageInf
  */
 export function toSrcinfo(pkgbuild: Pkgbuild, opts: SrcinfoOptions = {}): string {
   const locale = opts.locale ?? 'C';
-  const out: string[] = [];
-  const attr = (key: string, values: readonly string[]): void => {
-    // printf "\t$attrname = %s\n" "${values[@]}": no values still prints the format once.
-    if (values.length === 0) out.push(`\t${key} = \n`);
-    for (const v of values) out.push(`\t${key} = ${normalizeSrcinfoValue(v, locale)}\n`);
-  };
-
   const vars = pkgbuild.vars;
-  const globalArray = (key: string): string[] | undefined => {
-    const v = vars[key];
-    if (v === undefined) return undefined;
-    const arr = asArray(v);
-    return arr.length > 0 ? arr : undefined;
-  };
 
   // pkgbase section
-  out.push(`pkgbase = ${pkgbuild.pkgbase}\n`);
+  let out = `pkgbase = ${pkgbuild.pkgbase}\n`;
   for (const key of SRCINFO_GLOBAL_SCALARS) {
     const v = vars[key];
     if (v === undefined) continue;
     const s = asScalar(v);
-    if (s !== '') attr(key, [s]);
+    if (s !== '') out += attr(key, [s], locale);
   }
   for (const key of SRCINFO_GLOBAL_ARRAYS) {
-    const arr = globalArray(key);
-    if (arr) attr(key, arr);
+    const arr = globalArray(vars, key);
+    if (arr) out += attr(key, arr, locale);
   }
-  for (const a of globalArray('arch') ?? []) {
+  const globalArch = globalArray(vars, 'arch') ?? [];
+  for (const a of globalArch) {
     if (a === 'any') continue;
-    for (const base of SRCINFO_ARCH_ARRAYS) {
-      const key = `${base}_${a}`;
-      const arr = globalArray(key);
-      if (arr) attr(key, arr);
+    for (const key of archKeys(a)) {
+      const arr = globalArray(vars, key);
+      if (arr) out += attr(key, arr, locale);
     }
   }
 
   // pkgname sections
-  pkgbuild.pkgname.forEach((name, index) => {
-    out.push('\n');
-    out.push(`pkgname = ${name}\n`);
-    const overrides = packageFor(pkgbuild, index, name)?.overrides ?? {};
-    const has = (key: string): boolean => Object.hasOwn(overrides, key);
+  const names = pkgbuild.pkgname;
+  for (let index = 0; index < names.length; index++) {
+    const name = names[index] as string;
+    out += `\npkgname = ${name}\n`;
+    const overrides = packageFor(pkgbuild, index, name)?.overrides;
+    // only the keys the package function overrides are printed
+    if (overrides === undefined) continue;
     for (const key of SRCINFO_PACKAGE_SCALARS) {
       const v = overrides[key];
-      if (has(key) && v !== undefined) attr(key, [asScalar(v)]);
+      if (v !== undefined && Object.hasOwn(overrides, key)) out += attr(key, [asScalar(v)], locale);
     }
     for (const key of SRCINFO_PACKAGE_ARRAYS) {
       const v = overrides[key];
-      if (has(key) && v !== undefined) attr(key, asArray(v));
+      if (v !== undefined && Object.hasOwn(overrides, key)) out += attr(key, asArray(v), locale);
     }
-    const ownArch = has('arch') && overrides.arch !== undefined ? asArray(overrides.arch) : (globalArray('arch') ?? []);
+    const ownArch = Object.hasOwn(overrides, 'arch') && overrides.arch !== undefined ? asArray(overrides.arch) : globalArch;
     for (const a of ownArch) {
       if (a === 'any') continue;
-      for (const base of SRCINFO_ARCH_ARRAYS) {
-        const key = `${base}_${a}`;
+      for (const key of archKeys(a)) {
         const v = overrides[key];
-        if (has(key) && v !== undefined) attr(key, asArray(v));
+        if (v !== undefined && Object.hasOwn(overrides, key)) out += attr(key, asArray(v), locale);
       }
     }
-  });
+  }
 
-  return out.join('');
+  return out;
 }
