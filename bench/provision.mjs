@@ -10,14 +10,13 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCatalogServer } from '../packages/catalog-client/dist/server.js';
 import { WorkerProvisioner } from '../packages/worker-provisioner/dist/index.js';
+import { startFileServer } from './file-server.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = dirname(here);
@@ -28,7 +27,6 @@ const fmt = (x) => `${x.toFixed(0).padStart(7)} ms`;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const execFileAsync = promisify(execFile);
-/** Async: the loopback file server lives in this process and must keep serving. */
 async function shAsync(cmd) {
   const { stdout } = await execFileAsync('bash', ['-c', cmd], { encoding: 'utf8', maxBuffer: 1 << 20 });
   return stdout;
@@ -57,20 +55,10 @@ try {
   const bytes = (await stat(archive)).size;
   const sha = createHash('sha256').update(await readFile(archive)).digest('hex');
 
-  // 2. a loopback file server for the archive
-  const fileServer = createServer((req, res) => {
-    const path = join(files, decodeURIComponent((req.url ?? '/').slice(1)));
-    stat(path).then(
-      (st) => {
-        res.writeHead(200, { 'content-length': st.size });
-        createReadStream(path, { highWaterMark: 1 << 20 }).pipe(res);
-      },
-      () => res.writeHead(404).end(),
-    );
-  });
-  await new Promise((r) => fileServer.listen(0, '127.0.0.1', r));
-  servers.push(() => new Promise((r) => fileServer.close(r)));
-  const fileUrl = `http://127.0.0.1:${fileServer.address().port}/${dirName}.tar.gz`;
+  // 2. a loopback file server for the archive, in its own process (as a real one is)
+  const fileServer = await startFileServer(files);
+  servers.push(async () => fileServer.stop());
+  const fileUrl = `${fileServer.base}/${dirName}.tar.gz`;
 
   // 3. a temp copy of the example catalog whose -bin worker downloads the big archive
   const catalogDir = join(work, 'catalog');
