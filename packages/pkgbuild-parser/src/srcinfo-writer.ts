@@ -94,8 +94,8 @@ function archKeys(arch: string): readonly string[] {
 }
 
 /** A global array as `srcinfo_write_global` prints it: undefined when unset or empty. */
-function globalArray(vars: Pkgbuild['vars'], key: string): readonly string[] | undefined {
-  const v = vars[key];
+function globalArray(vars: ReadonlyMap<string, Value>, key: string): readonly string[] | undefined {
+  const v = vars.get(key);
   if (v === undefined) return undefined;
   if (typeof v === 'string') return [v];
   return v.length > 0 ? v : undefined;
@@ -124,12 +124,19 @@ function globalArray(vars: Pkgbuild['vars'], key: string): readonly string[] | u
  */
 export function toSrcinfo(pkgbuild: Pkgbuild, opts: SrcinfoOptions = {}): string {
   const locale = opts.locale ?? 'C';
-  const vars = pkgbuild.vars;
+  // one pass over the keys the model holds, then map look-ups: probing the object for every
+  // key makepkg prints (most of them absent) costs far more than this
+  const vars = new Map<string, Value>();
+  const record = pkgbuild.vars;
+  for (const key in record) {
+    const v = record[key];
+    if (v !== undefined) vars.set(key, v);
+  }
 
   // pkgbase section
   let out = `pkgbase = ${pkgbuild.pkgbase}\n`;
   for (const key of SRCINFO_GLOBAL_SCALARS) {
-    const v = vars[key];
+    const v = vars.get(key);
     if (v === undefined) continue;
     const s = asScalar(v);
     if (s !== '') out += attr(key, [s], locale);
