@@ -49,7 +49,14 @@ function walkAst(root: unknown, skip: ReadonlySet<string>, enter: (node: { type?
     }
     if (typeof n !== 'object' || n === null) return;
     if (enter(n as { type?: string }) === false) return;
-    for (const [k, v] of Object.entries(n as Record<string, unknown>)) if (typeof v === 'object' && !skip.has(k)) visit(v);
+    const o = n as Record<string, unknown>;
+    // for…in over the AST's plain objects: their own keys in Object.entries' order, without the
+    // [key, value] pair arrays
+    for (const k in o) {
+      if (skip.has(k)) continue;
+      const v = o[k];
+      if (typeof v === 'object' && v !== null) visit(v);
+    }
   };
   visit(root);
 }
