@@ -82,12 +82,22 @@ function makeMultiHasher(algs: readonly string[], hashFactory: (name: string) =>
   };
 }
 
-/** A sink that digests bytes fed in order. */
+/**
+ * A sink that digests bytes fed in order. Two ways to feed it:
+ * - `update(chunk)`, with `await ready()` between calls (the sink copies what it cannot hash at once);
+ * - without a copy: fill the buffer {@link HashSink.trySlot} hands out, then {@link HashSink.commit}
+ *   it. The buffer is handed out again only once it is hashed and the `hold` given with it (e.g. the
+ *   write of the same bytes to disk) has settled, so one copy of each byte serves both.
+ */
 export interface HashSink {
   /** Feed the next bytes; the buffer may be reused by the caller after the call returns. */
   update(chunk: Uint8Array): void;
-  /** Resolves when the sink has room for more (backpressure for the worker variant). */
+  /** Resolves when the sink has room for more: one `update` of up to 1 MiB, or a free slot. */
   ready(): Promise<void>;
+  /** A free buffer to fill in place, or `undefined` while none is free (then `await ready()`). */
+  trySlot(): Uint8Array | undefined;
+  /** Hashes the first `length` bytes of the buffer the last `trySlot()` returned. */
+  commit(length: number, hold?: Promise<unknown>): void;
   /** All digests once every byte fed so far is hashed. The sink is closed afterwards. */
   digest(): Promise<Digests>;
   /** Release resources without a result. */
@@ -102,16 +112,50 @@ function checkAlgs(algs: readonly string[]): void {
   }
 }
 
+/** Size of one slot: the unit of disk writes and of hand-offs to the hashing threads. */
+const SLOT_SIZE = 1024 * 1024;
+/** Slots of the shared ring (the read-ahead the hashing threads may fall behind by). */
+const RING_SLOTS = 16;
+/** Slots of the inline sink (its writes in flight). */
+const INLINE_SLOTS = 4;
+
+/** Hashes on the calling thread; its slots are plain buffers, busy until their `hold` settles. */
 class InlineHashSink implements HashSink {
   private h: ReturnType<typeof makeMultiHasher>;
-  constructor(algs: readonly string[]) {
+  private slots: Buffer[] = [];
+  private holds: (Promise<void> | undefined)[] = [];
+  private next = 0;
+  constructor(
+    algs: readonly string[],
+    private readonly slotSize: number,
+  ) {
     this.h = makeMultiHasher(algs, (n) => createHash(n));
   }
   update(chunk: Uint8Array): void {
     this.h.update(chunk);
   }
-  ready(): Promise<void> {
-    return Promise.resolve();
+  async ready(): Promise<void> {
+    for (;;) {
+      const hold = this.holds[this.next % INLINE_SLOTS];
+      if (!hold) return;
+      await hold;
+    }
+  }
+  trySlot(): Uint8Array | undefined {
+    const i = this.next % INLINE_SLOTS;
+    if (this.holds[i]) return undefined;
+    return (this.slots[i] ??= Buffer.allocUnsafeSlow(this.slotSize));
+  }
+  commit(length: number, hold?: Promise<unknown>): void {
+    const i = this.next % INLINE_SLOTS;
+    this.h.update((this.slots[i] as Buffer).subarray(0, length));
+    this.next++;
+    if (hold) {
+      const settled = (): void => {
+        this.holds[i] = undefined;
+      };
+      this.holds[i] = hold.then(settled, settled);
+    }
   }
   digest(): Promise<Digests> {
     return Promise.resolve(this.h.digest() as Digests);
@@ -119,140 +163,280 @@ class InlineHashSink implements HashSink {
   close(): void {}
 }
 
+// Control words of a ring (an Int32Array on a SharedArrayBuffer), so a slot costs no message:
+// EVENTS is bumped (and notified) after every change the hashers must see; PUBLISHED counts the
+// slots handed to them; FINAL is 1 once every slot is published, 2 to abandon the job; then one
+// length per slot, then one "slots consumed" counter per hasher (notified after each slot).
+const EVENTS = 0;
+const PUBLISHED = 1;
+const FINAL = 2;
+const LENGTHS = 4;
+
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
+const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const makeMultiHasher = ${makeMultiHasher.toString()};
-const h = makeMultiHasher(workerData.algs, (n) => createHash(n));
-const ring = workerData.ring;
-parentPort.on('message', (m) => {
-  if (m.type === 'slot') { h.update(new Uint8Array(ring, m.offset, m.length)); parentPort.postMessage({ type: 'ack', slot: m.slot }); }
-  else if (m.type === 'end') { parentPort.postMessage({ type: 'digest', digests: h.digest() }); }
+parentPort.on('message', (job) => {
+  const ctl = new Int32Array(job.ctl);
+  const { ring, slotSize, slots } = job;
+  const consumed = ${LENGTHS} + slots + job.index;
+  const h = makeMultiHasher(job.algs, (n) => createHash(n));
+  let seq = 0;
+  for (;;) {
+    const ev = Atomics.load(ctl, ${EVENTS});
+    const published = Atomics.load(ctl, ${PUBLISHED});
+    while (seq < published) {
+      const slot = seq % slots;
+      h.update(new Uint8Array(ring, slot * slotSize, Atomics.load(ctl, ${LENGTHS} + slot)));
+      seq++;
+      Atomics.store(ctl, consumed, seq);
+      Atomics.notify(ctl, consumed);
+    }
+    const fin = Atomics.load(ctl, ${FINAL});
+    if (fin === 2) { parentPort.postMessage({ type: 'aborted' }); return; }
+    if (fin === 1 && seq >= Atomics.load(ctl, ${PUBLISHED})) { parentPort.postMessage({ type: 'digest', digests: h.digest() }); return; }
+    Atomics.wait(ctl, ${EVENTS}, ev);
+  }
 });
 `;
 
-/** Ring of shared slots the workers read from: no per-chunk allocation or structured clone. */
-const SLOT_SIZE = 1024 * 1024;
-const SLOTS = 24;
+/** `Atomics.waitAsync` (ES2024; Node ≥ 16), typed here as the configured lib predates it. */
+const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, index: number, value: number, timeout?: number): { async: boolean; value: Promise<string> | string } }).waitAsync;
+
+/** Hashing threads kept between jobs (unref'd: they never keep the process alive). */
+const idleHashers: Worker[] = [];
+const MAX_IDLE_HASHERS = 4;
+interface Ring {
+  data: SharedArrayBuffer;
+  ctl: Int32Array;
+}
+/** Rings kept between jobs, so their pages are not faulted in again for every download. */
+const idleRings: Ring[] = [];
+const MAX_IDLE_RINGS = 2;
+
+function takeHasher(): Worker {
+  const idle = idleHashers.pop();
+  if (idle) return idle;
+  const w = new Worker(WORKER_SOURCE, { eval: true });
+  w.unref();
+  // Keeps an idle worker's failure from becoming an uncaught error; a busy one has its own listener.
+  w.on('error', () => undefined);
+  return w;
+}
+
+function takeRing(hashers: number): Ring {
+  const r = idleRings.pop() ?? { data: new SharedArrayBuffer(RING_SLOTS * SLOT_SIZE), ctl: new Int32Array(new SharedArrayBuffer(4 * (LENGTHS + RING_SLOTS + MAX_HASHERS))) };
+  r.ctl.fill(0);
+  if (hashers > MAX_HASHERS) throw new Error('too many hashing threads');
+  return r;
+}
+
+/** Algorithm groups per hashing thread: sha256 and b2 (the common pair) each get their own core. */
+const MAX_HASHERS = 4;
+function hasherGroups(algs: readonly string[]): string[][] {
+  if (process.env.RBEE_HASH_GROUPS === 'one') return [[...algs]];
+  const groups: string[][] = [];
+  for (const a of algs) {
+    if (groups.length < MAX_HASHERS) groups.push([a]);
+    else (groups[groups.length - 1] as string[]).push(a);
+  }
+  return groups.length > 0 ? groups : [[]];
+}
 
 /**
- * Hashing on worker threads: one worker per algorithm (sha256 and b2 then run on two cores in
- * parallel with the download's I/O on the main thread). Bytes go through a SharedArrayBuffer
- * ring, so the only copy is into the ring; `ready()` waits for a free slot (backpressure).
+ * Hashing on worker threads (one per algorithm, up to {@link MAX_HASHERS}) reading a shared ring
+ * of slots: the caller fills a slot once, in place, and the same bytes are written to disk and
+ * hashed on other cores. Slots are signalled with atomics on shared control words, not messages.
  */
 class WorkerHashSink implements HashSink {
-  private workers: Worker[];
-  private ring = new SharedArrayBuffer(SLOTS * SLOT_SIZE);
-  private free: number[] = Array.from({ length: SLOTS }, (_, i) => i);
-  private refs = new Int32Array(SLOTS);
-  private waiters: (() => void)[] = [];
+  private readonly hashers: Worker[];
+  private readonly ring: Ring;
+  private readonly holds: (Promise<void> | undefined)[] = [];
+  private next = 0;
   private failed?: unknown;
+  private failure: Promise<never>;
+  private fail!: (e: unknown) => void;
+  private replies = 0;
   private results: Digests[] = [];
+  private finished = false;
   private done?: { resolve: (d: Digests) => void; reject: (e: unknown) => void };
+  private cleanups: (() => void)[] = [];
   constructor(algs: readonly string[]) {
-    const groups = algs.length > 0 ? algs.map((a) => [a]) : [[]];
-    this.workers = groups.map((g) => {
-      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { algs: g, ring: this.ring } });
-      w.unref();
-      w.on('message', (m: { type: string; slot?: number; digests?: Digests }) => {
-        if (m.type === 'ack') {
-          const slot = m.slot as number;
-          this.refs[slot] = (this.refs[slot] as number) - 1;
-          if (this.refs[slot] === 0) {
-            this.free.push(slot);
-            this.wake();
-          }
-        } else if (m.type === 'digest') {
-          this.results.push(m.digests ?? {});
-          if (this.results.length === this.workers.length) this.done?.resolve(Object.assign({}, ...this.results) as Digests);
-          void w.terminate();
-        }
-      });
-      w.on('error', (e) => {
+    const groups = hasherGroups(algs);
+    this.ring = takeRing(groups.length);
+    this.failure = new Promise<never>((_, reject) => {
+      this.fail = (e) => {
+        if (this.failed !== undefined) return;
         this.failed = e;
+        reject(e);
         this.done?.reject(e);
-        this.wake();
+        // A thread failed: none of this job's threads or its ring is reused.
+        for (const c of this.cleanups) c();
+        this.cleanups = [];
+        for (const w of this.hashers) void w.terminate();
+      };
+    });
+    this.failure.catch(() => undefined);
+    this.hashers = groups.map((g, index) => {
+      const w = takeHasher();
+      // Busy threads keep the process alive until their digest arrives; idle ones do not.
+      w.ref();
+      const onMessage = (m: { type: string; digests?: Digests }): void => {
+        if (m.type === 'digest') this.results.push(m.digests ?? {});
+        this.replies++;
+        if (this.replies === this.hashers.length) this.settle();
+      };
+      const onError = (e: unknown): void => {
+        this.fail(e);
+      };
+      const onExit = (): void => {
+        this.fail(new Error('hashing thread exited'));
+      };
+      w.on('message', onMessage);
+      w.on('error', onError);
+      w.on('exit', onExit);
+      this.cleanups.push(() => {
+        w.off('message', onMessage);
+        w.off('error', onError);
+        w.off('exit', onExit);
       });
+      // oxlint-disable-next-line unicorn/require-post-message-target-origin -- a worker, not a window
+      w.postMessage({ ring: this.ring.data, ctl: this.ring.ctl.buffer, slotSize: SLOT_SIZE, slots: RING_SLOTS, algs: g, index });
       return w;
     });
   }
-  private wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
-  }
-  update(chunk: Uint8Array): void {
-    if (this.failed) throw this.failed;
-    for (let off = 0; off < chunk.byteLength; off += SLOT_SIZE) {
-      const part = chunk.subarray(off, Math.min(chunk.byteLength, off + SLOT_SIZE));
-      const slot = this.free.pop();
-      if (slot === undefined) {
-        // Only when a caller feeds without awaiting ready() in between (a bug in this package).
-        throw new Error('hash sink overrun: await ready() between updates');
+  /** Every hasher replied (digest or aborted): hand the threads and the ring back for reuse. */
+  private settle(): void {
+    for (const c of this.cleanups) c();
+    this.cleanups = [];
+    if (this.failed === undefined) {
+      for (const w of this.hashers) {
+        w.unref();
+        if (idleHashers.length < MAX_IDLE_HASHERS) idleHashers.push(w);
+        else void w.terminate();
       }
-      new Uint8Array(this.ring, slot * SLOT_SIZE, part.byteLength).set(part);
-      this.refs[slot] = this.workers.length;
-      for (const w of this.workers) {
-        // oxlint-disable-next-line unicorn/require-post-message-target-origin -- a worker, not a window
-        w.postMessage({ type: 'slot', slot, offset: slot * SLOT_SIZE, length: part.byteLength });
-      }
+      if (idleRings.length < MAX_IDLE_RINGS) idleRings.push(this.ring);
+      if (this.finished) this.done?.resolve(Object.assign({}, ...this.results) as Digests);
     }
   }
-  ready(): Promise<void> {
-    if (this.failed) return Promise.reject(this.failed);
-    // Room for one more maximal update (a batch never exceeds 2 slots in this package).
-    if (this.free.length >= 2) return Promise.resolve();
-    return new Promise((r) => {
-      const check = (): void => {
-        if (this.failed || this.free.length >= 2) r();
-        else this.waiters.push(check);
+  private signal(): void {
+    Atomics.add(this.ring.ctl, EVENTS, 1);
+    Atomics.notify(this.ring.ctl, EVENTS);
+  }
+  /** Tells the hashers to drop the job (they reply `aborted` and return to the pool). */
+  private abandon(): void {
+    if (Atomics.load(this.ring.ctl, FINAL) !== 0) return;
+    Atomics.store(this.ring.ctl, FINAL, 2);
+    this.signal();
+  }
+  /** The hasher lagging behind for slot sequence `seq` to be reusable, or -1 when none does. */
+  private laggard(seq: number): number {
+    if (seq < RING_SLOTS) return -1;
+    const need = seq - RING_SLOTS + 1;
+    for (let i = 0; i < this.hashers.length; i++) {
+      if (Atomics.load(this.ring.ctl, LENGTHS + RING_SLOTS + i) < need) return i;
+    }
+    return -1;
+  }
+  private isFree(seq: number): boolean {
+    return this.holds[seq % RING_SLOTS] === undefined && this.laggard(seq) < 0;
+  }
+  private async waitFree(seq: number): Promise<void> {
+    for (;;) {
+      if (this.failed !== undefined) throw this.failed;
+      const hold = this.holds[seq % RING_SLOTS];
+      if (hold) {
+        await hold;
+        continue;
+      }
+      const lag = this.laggard(seq);
+      if (lag < 0) return;
+      const word = LENGTHS + RING_SLOTS + lag;
+      const w = waitAsync(this.ring.ctl, word, Atomics.load(this.ring.ctl, word), 1000);
+      if (w.async) await Promise.race([w.value, this.failure]);
+    }
+  }
+  update(chunk: Uint8Array): void {
+    if (this.failed !== undefined) throw this.failed;
+    for (let off = 0; off < chunk.byteLength; off += SLOT_SIZE) {
+      const part = chunk.subarray(off, Math.min(chunk.byteLength, off + SLOT_SIZE));
+      const slot = this.trySlot();
+      // Only when a caller feeds without awaiting ready() in between (a bug in this package).
+      if (!slot) throw new Error('hash sink overrun: await ready() between updates');
+      slot.set(part);
+      this.commit(part.byteLength);
+    }
+  }
+  async ready(): Promise<void> {
+    // Room for one update of up to 2 slots (a 1 MiB chunk at most, in this package).
+    await this.waitFree(this.next);
+    await this.waitFree(this.next + 1);
+  }
+  trySlot(): Uint8Array | undefined {
+    if (this.failed !== undefined) throw this.failed;
+    if (!this.isFree(this.next)) return undefined;
+    return new Uint8Array(this.ring.data, (this.next % RING_SLOTS) * SLOT_SIZE, SLOT_SIZE);
+  }
+  commit(length: number, hold?: Promise<unknown>): void {
+    const slot = this.next % RING_SLOTS;
+    const ctl = this.ring.ctl;
+    Atomics.store(ctl, LENGTHS + slot, length);
+    this.next++;
+    Atomics.store(ctl, PUBLISHED, this.next);
+    this.signal();
+    if (hold) {
+      const settled = (): void => {
+        this.holds[slot] = undefined;
       };
-      check();
-    });
+      this.holds[slot] = hold.then(settled, settled);
+    }
   }
   digest(): Promise<Digests> {
-    if (this.failed) return Promise.reject(this.failed);
+    if (this.failed !== undefined) return Promise.reject(this.failed);
     return new Promise((resolve, reject) => {
       this.done = { resolve, reject };
-      // oxlint-disable-next-line unicorn/require-post-message-target-origin -- a worker, not a window
-      for (const w of this.workers) w.postMessage({ type: 'end' });
+      this.finished = true;
+      Atomics.store(this.ring.ctl, FINAL, 1);
+      this.signal();
     });
   }
   close(): void {
-    for (const w of this.workers) void w.terminate();
+    if (!this.finished) this.abandon();
   }
 }
 
-/** Size above which hashing moves to a worker thread. */
+/** Size above which hashing moves to worker threads. */
 export const WORKER_THRESHOLD = 8 * 1024 * 1024;
 
 /**
- * A sink digesting with every algorithm in `algs`; on a worker thread when `expectedSize` is
+ * A sink digesting with every algorithm in `algs`; on worker threads when `expectedSize` is
  * unknown or at least {@link WORKER_THRESHOLD} bytes (and `worker` is not `false`).
  */
 export function createHashSink(algs: readonly string[], expectedSize?: number, worker?: boolean): HashSink {
   checkAlgs(algs);
   const useWorker = worker ?? (algs.length > 0 && (expectedSize === undefined || expectedSize >= WORKER_THRESHOLD));
-  return useWorker ? new WorkerHashSink(algs) : new InlineHashSink(algs);
+  if (useWorker) return new WorkerHashSink(algs);
+  // Small files get small slots: no MiB buffers for a 2 KiB download.
+  const slot = expectedSize === undefined ? SLOT_SIZE : Math.min(SLOT_SIZE, Math.max(64 * 1024, expectedSize));
+  return new InlineHashSink(algs, slot);
 }
 
-/** Feeds a file region into a sink in 1 MiB reads. */
+/** Feeds a file region into a sink, reading straight into the sink's slots. */
 export async function hashFileInto(path: string, sink: HashSink, signal?: AbortSignal, end?: number): Promise<number> {
   const fh = await open(path, 'r');
   try {
     let pos = 0;
     const limit = end ?? Infinity;
-    // One buffer for every read: the sink copies (worker ring) or consumes (inline) each chunk.
-    const buf = Buffer.allocUnsafe(1024 * 1024);
     for (;;) {
       throwIfAborted(signal);
-      const want = Math.min(buf.length, limit - pos);
-      if (want <= 0) break;
-      const { bytesRead } = await fh.read(buf, 0, want, pos);
-      if (bytesRead === 0) break;
-      sink.update(buf.subarray(0, bytesRead));
-      pos += bytesRead;
       await sink.ready();
+      const slot = sink.trySlot() as Uint8Array;
+      const want = Math.min(slot.byteLength, limit - pos);
+      if (want <= 0) break;
+      const { bytesRead } = await fh.read(slot, 0, want, pos);
+      if (bytesRead === 0) break;
+      sink.commit(bytesRead);
+      pos += bytesRead;
     }
     return pos;
   } finally {

@@ -184,87 +184,182 @@ async function fileSize(path: string): Promise<number | undefined> {
   }
 }
 
-const BATCH = 1024 * 1024;
-/** Batch writes in flight at once. */
-const WRITE_DEPTH = 4;
+/** What a {@link BodyReceiver} has done so far: bytes of the `.part` written and hashed. */
+interface BodyProgress {
+  written: number;
+}
+
+/** Bytes held in memory while the `.part` is being prepared (or every slot is busy). */
+const MAX_PENDING = 4 * 1024 * 1024;
 
 /**
- * Reads a response body in flowing mode into a bounded queue. Unlike for-await, chunks that
- * arrived before an error are still handed out (a destroyed stream drops its buffer), so every
- * byte received before a cut reaches the .part for the resume.
+ * Takes a response body from its first byte on (bytes that arrive before a cut must not be lost
+ * while the `.part` is being prepared) and, once {@link BodyReceiver.run} is called, copies it as
+ * it arrives into the hash sink's slots: one copy per byte, each full slot written to the `.part`
+ * at its offset while other threads hash the same memory. Flowing mode, no await per chunk; the
+ * body is paused only while every slot is busy. Every byte received before an error is written
+ * and hashed before the error is rethrown, so a retry resumes right after it.
  */
-class BodyPump {
-  private chunks: Buffer[] = [];
-  private queued = 0;
+class BodyReceiver {
+  private slot: Uint8Array | undefined;
+  private fill = 0;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private writes = new Set<Promise<void>>();
+  private lastWrite: Promise<unknown> = Promise.resolve();
+  private writeError: unknown;
   private ended = false;
-  private error: unknown;
   private failed = false;
-  private waiter: (() => void) | undefined;
-  private paused = false;
+  private error: unknown;
+  private wake: (() => void) | undefined;
+  private sink: HashSink | undefined;
+  private fh: FileHandle | undefined;
+  private progress: BodyProgress = { written: 0 };
+  private meter: ProgressMeter | undefined;
+  private readonly detach: () => void;
   constructor(
     private readonly body: Dispatcher.ResponseData['body'],
     signal?: AbortSignal,
   ) {
-    const onAbort = (): void => {
-      this.error = abortError(signal);
+    const onData = (chunk: Buffer): void => {
+      let rest = chunk;
+      if (this.pending.length === 0 && this.sink) {
+        const off = this.take(chunk);
+        (this.meter as ProgressMeter).update(this.progress.written + this.fill);
+        if (off === chunk.length) return;
+        rest = chunk.subarray(off);
+      }
+      // Not running yet, or every slot is busy (disk or hashers behind): hold on to the rest.
+      this.pending.push(rest);
+      this.pendingBytes += rest.length;
+      if (this.sink || this.pendingBytes > MAX_PENDING) body.pause();
+      this.wakeUp();
+    };
+    const onEnd = (): void => {
+      this.ended = true;
+      this.wakeUp();
+    };
+    const onError = (e: unknown): void => {
+      if (!this.failed) this.error = e;
       this.failed = true;
-      this.wake();
+      this.wakeUp();
+    };
+    const onClose = (): void => {
+      if (!this.ended && !this.failed) onError(new Error('response body closed before its end'));
+      this.wakeUp();
+    };
+    const onAbort = (): void => {
+      onError(abortError(signal));
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-    body.on('close', () => {
+    body.on('data', onData);
+    body.on('end', onEnd);
+    body.on('error', onError);
+    body.on('close', onClose);
+    if (body.destroyed) onClose();
+    this.detach = () => {
       signal?.removeEventListener('abort', onAbort);
-      if (!this.ended && !this.failed) {
-        this.error = new Error('response body closed before its end');
-        this.failed = true;
-      }
-      this.wake();
-    });
-    body.on('data', (c: Buffer) => {
-      this.chunks.push(c);
-      this.queued += c.length;
-      if (this.queued > 4 * BATCH && !this.paused) {
-        this.paused = true;
-        body.pause();
-      }
-      this.wake();
-    });
-    body.on('end', () => {
-      this.ended = true;
-      this.wake();
-    });
-    body.on('error', (e) => {
-      this.error = e;
-      this.failed = true;
-      this.wake();
-    });
+      body.off('data', onData);
+      body.off('end', onEnd);
+      body.off('error', onError);
+      body.off('close', onClose);
+    };
   }
-  private wake(): void {
-    const w = this.waiter;
-    this.waiter = undefined;
+  private wakeUp(): void {
+    const w = this.wake;
+    this.wake = undefined;
     w?.();
   }
-  /** The next chunk, `null` at the end; throws the body's error once the queue is drained. */
-  async next(): Promise<Buffer | null> {
-    for (;;) {
-      const c = this.chunks.shift();
-      if (c) {
-        this.queued -= c.length;
-        if (this.paused && this.queued < BATCH) {
-          this.paused = false;
-          this.body.resume();
-        }
-        return c;
+  /** Writes the filled part of the current slot at its offset and hands it to the hashers. */
+  private flush(): void {
+    const slot = this.slot;
+    const n = this.fill;
+    if (n === 0 || !slot) return;
+    const at = this.progress.written;
+    const fh = this.fh as FileHandle;
+    // One write at a time, in order: concurrent writes to one file only contend for its inode lock.
+    const p: Promise<void> = this.lastWrite.then(() => fh.write(slot, 0, n, at)).then(
+      ({ bytesWritten }) => {
+        if (bytesWritten !== n) this.writeError ??= new Error(`short write: ${bytesWritten} of ${n} bytes at offset ${at}`);
+        this.writes.delete(p);
+      },
+      (e: unknown) => {
+        this.writeError ??= e;
+        this.writes.delete(p);
+      },
+    );
+    this.writes.add(p);
+    this.lastWrite = p;
+    (this.sink as HashSink).commit(n, p);
+    this.progress.written += n;
+    this.slot = undefined;
+    this.fill = 0;
+  }
+  /** Copies as much of `chunk` as the free slots take; returns the bytes taken. */
+  private take(chunk: Buffer): number {
+    let off = 0;
+    while (off < chunk.length) {
+      let slot = this.slot;
+      if (!slot) {
+        slot = this.slot = (this.sink as HashSink).trySlot();
+        if (!slot) break;
       }
-      if (this.failed) throw this.error;
-      if (this.ended) return null;
-      await new Promise<void>((r) => {
-        this.waiter = r;
-      });
+      const n = Math.min(chunk.length - off, slot.byteLength - this.fill);
+      slot.set(n === chunk.length ? chunk : chunk.subarray(off, off + n), this.fill);
+      this.fill += n;
+      off += n;
+      if (this.fill === slot.byteLength) this.flush();
     }
+    return off;
+  }
+  /**
+   * Receives the rest of the body into `fh` from `progress.written` on, hashing into `sink`.
+   * `progress.written` is kept current, also when this rejects.
+   */
+  async run(sink: HashSink, fh: FileHandle, progress: BodyProgress, meter: ProgressMeter): Promise<void> {
+    this.sink = sink;
+    this.fh = fh;
+    this.progress = progress;
+    this.meter = meter;
+    try {
+      for (;;) {
+        if (this.pending.length > 0) {
+          await sink.ready();
+          while (this.pending.length > 0) {
+            const c = this.pending[0] as Buffer;
+            const off = this.take(c);
+            this.pendingBytes -= off;
+            if (off < c.length) {
+              this.pending[0] = c.subarray(off);
+              break;
+            }
+            this.pending.shift();
+          }
+          meter.update(progress.written + this.fill);
+          if (this.pending.length === 0 && !this.ended && !this.failed) this.body.resume();
+          continue;
+        }
+        if (this.ended || this.failed) break;
+        await new Promise<void>((r) => {
+          this.wake = r;
+        });
+      }
+    } finally {
+      // Whatever happened, what was received goes to the .part (and the hash state) first.
+      this.flush();
+      while (this.writes.size > 0) await Promise.all(this.writes);
+      this.detach();
+    }
+    if (this.writeError !== undefined) {
+      const e = this.writeError;
+      throw new FetchError('E_IO', `Writing the .part file failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+    if (this.failed) throw this.error;
   }
   /** Stops reading (on an early exit). */
   discard(): void {
-    this.chunks = [];
+    this.detach();
+    this.pending = [];
     this.body.destroy();
   }
 }
@@ -368,7 +463,7 @@ async function downloadLocked(options: DownloadOptions, startUrl: URL, algs: Has
       attempts++;
       let fh: FileHandle | undefined;
       let inBody = false;
-      let pump: BodyPump | undefined;
+      let pump: BodyReceiver | undefined;
       try {
         // Decide where to start from.
         let offset = 0;
@@ -423,7 +518,7 @@ async function downloadLocked(options: DownloadOptions, startUrl: URL, algs: Has
           throw new AttemptFailure('status', `HTTP ${status}`, retriable, status, parseRetryAfter(res.headers['retry-after']));
         }
         // Start reading at once: bytes that arrive before a cut must not be lost while we prepare.
-        pump = new BodyPump(res.body, signal);
+        pump = new BodyReceiver(res.body, signal);
         let start = 0;
         let total: number | undefined;
         const cl = header(res.headers, 'content-length');
@@ -471,66 +566,13 @@ async function downloadLocked(options: DownloadOptions, startUrl: URL, algs: Has
         fh = await open(part, start === 0 ? 'w' : 'r+');
         meter.start(start, total);
         inBody = true;
-        let written = start;
-        // A few batch buffers rotate so the next batch fills while earlier ones are being written.
-        const pool = Array.from({ length: WRITE_DEPTH }, () => Buffer.allocUnsafe(BATCH));
-        const writes: Promise<unknown>[] = [];
-        let slot = 0;
-        let batch = pool[0] as Buffer;
-        let fill = 0;
-        const activeSink = sink as HashSink;
-        const flush = async (): Promise<void> => {
-          if (fill === 0) return;
-          const view = batch.subarray(0, fill);
-          activeSink.update(view);
-          const w = (fh as FileHandle).write(view, 0, fill, written);
-          w.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
-          writes.push(w);
-          written += fill;
-          hashed += fill;
-          fill = 0;
-          meter.update(written);
-          slot = (slot + 1) % WRITE_DEPTH;
-          batch = pool[slot] as Buffer;
-          // The buffer about to be reused must have been written out.
-          if (writes.length >= WRITE_DEPTH) await writes.shift();
-          await activeSink.ready();
-        };
-        const drainWrites = async (): Promise<void> => {
-          while (writes.length > 0) await writes.shift();
-        };
-        const addChunk = async (chunk: Buffer): Promise<void> => {
-          let off = 0;
-          while (off < chunk.length) {
-            const n = Math.min(chunk.length - off, BATCH - fill);
-            chunk.copy(batch, fill, off, off + n);
-            fill += n;
-            off += n;
-            // The sink copied (worker) or consumed (inline) the batch, so it can be reused.
-            if (fill === BATCH) await flush();
-          }
-          meter.update(written + fill);
-        };
+        const progress: BodyProgress = { written: start };
         try {
-          for (;;) {
-            const chunk = await (pump as BodyPump).next();
-            if (chunk === null) break;
-            if (fill + chunk.length < BATCH) {
-              chunk.copy(batch, fill);
-              fill += chunk.length;
-              meter.update(written + fill);
-            } else {
-              await addChunk(chunk);
-            }
-          }
-        } catch (e) {
-          // Keep every byte received so far in the .part (and in the hash state) for a resume.
-          await flush().catch(() => undefined);
-          await drainWrites().catch(() => undefined);
-          throw e;
+          await pump.run(sink as HashSink, fh, progress, meter);
+        } finally {
+          hashed = progress.written;
         }
-        await flush();
-        await drainWrites();
+        const written = progress.written;
         await fh.close();
         fh = undefined;
         inBody = false;
