@@ -1380,7 +1380,7 @@ export class Evaluator {
     for (const parts of variants) {
       const fields = this.expandPartsToFields(parts, w);
       for (const f of fields) {
-        if (hasGlobChars(f.segs.map((s) => ({ text: s.t, quoted: s.q === 1 }))) && !clearlyLiteralGlob(f.segs, letArg)) {
+        if (mayGlob(f.segs) && hasGlobChars(f.segs.map((s) => ({ text: s.t, quoted: s.q === 1 }))) && !clearlyLiteralGlob(f.segs, letArg)) {
           throw new Unknown('an unquoted glob pattern (`*`, `?`, `[…]`) is expanded against the files next to the PKGBUILD; quote it if it is meant literally', w.range, 'W_GLOB');
         }
         let s = '';
@@ -2115,6 +2115,19 @@ function utf8Bytes(s: string): Uint8Array {
  * directory named `https:`), or a `let` expression `name=…` (a file named like an
  * assignment). Everything else stays unknown.
  */
+/** Cheap pre-check for {@link hasGlobChars}: an unquoted segment holds `*`, `?` or `[`. */
+function mayGlob(segs: readonly Seg[]): boolean {
+  for (const x of segs) {
+    if (x.q === 1) continue;
+    const t = x.t;
+    for (let i = 0; i < t.length; i++) {
+      const c = t.charCodeAt(i);
+      if (c === 42 || c === 63 || c === 91) return true; // * ? [
+    }
+  }
+  return false;
+}
+
 function clearlyLiteralGlob(segs: Seg[], letArg: boolean): boolean {
   let t = '';
   for (const x of segs) t += x.t;
