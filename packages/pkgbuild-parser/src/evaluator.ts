@@ -246,11 +246,7 @@ export class Evaluator {
   elementsOf(v: ShellVar | undefined, range: Range): string[] {
     if (!v || v.unset) return [];
     if (v.kind === 's') return v.scalar === undefined ? [] : [v.scalar];
-    if (v.kind === 'a') {
-      const m = v.arr as Map<number, string>;
-      const keys = [...m.keys()].sort((a, b) => a - b);
-      return keys.map((k) => m.get(k) as string);
-    }
+    if (v.kind === 'a') return arrayElements(v.arr as Map<number, string>);
     if ((v.assoc?.size ?? 0) > 1) throw new Unknown('the order of an associative array\'s elements is bash\'s hash order', range, 'W_UNSUPPORTED');
     return [...(v.assoc as Map<string, string>).values()];
   }
@@ -2314,12 +2310,29 @@ function scanWord(w: Word, eff: Effects, functions: ReadonlyMap<string, { def: F
 }
 
 /** Converts a shell variable to the model's value (undefined when unset or unknown). */
+/**
+ * An indexed array's elements in index order. Elements are almost always set in ascending
+ * order, so the map's own order is checked first and the keys are sorted only when it is not.
+ */
+function arrayElements(m: Map<number, string>): string[] {
+  const out: string[] = [];
+  let prev = -Infinity;
+  let ordered = true;
+  for (const [k, v] of m) {
+    if (k < prev) {
+      ordered = false;
+      break;
+    }
+    prev = k;
+    out.push(v);
+  }
+  if (ordered) return out;
+  return [...m.keys()].sort((a, b) => a - b).map((k) => m.get(k) as string);
+}
+
 export function toValue(v: ShellVar): Value | undefined {
   if (v.unknown || v.unset) return undefined;
   if (v.kind === 's') return v.scalar;
-  if (v.kind === 'a') {
-    const m = v.arr as Map<number, string>;
-    return [...m.keys()].sort((a, b) => a - b).map((k) => m.get(k) as string);
-  }
+  if (v.kind === 'a') return arrayElements(v.arr as Map<number, string>);
   return [...(v.assoc as Map<string, string>).values()];
 }

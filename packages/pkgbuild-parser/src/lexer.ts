@@ -82,9 +82,19 @@ export function isSpecialParam(c: string | undefined): boolean {
   return c === '@' || c === '*' || c === '#' || c === '?' || c === '-' || c === '$' || c === '!' || c === '0';
 }
 
-/** Maps 0-based offsets to 1-based line/column positions in O(log lines). */
+/**
+ * Maps 0-based offsets to 1-based line/column positions in O(log lines). Positions (and a range
+ * asked for twice in a row, as nested nodes of the same extent do) are shared, not rebuilt:
+ * the AST holds them as plain read-only data.
+ */
 export class LineMap {
   private readonly starts: number[];
+  /** Position by offset, for the offsets asked for so far. */
+  private readonly cache: (Position | undefined)[] = [];
+  private hint = 0;
+  private lastStart = -1;
+  private lastEnd = -1;
+  private lastRange: Range | undefined;
 
   constructor(text: string) {
     const starts = [0];
@@ -96,37 +106,34 @@ export class LineMap {
     this.starts = starts;
   }
 
-  private lastOffset = -1;
-  private lastPosition: Position = { line: 1, column: 1, offset: 0 };
-  private hint = 0;
-
   position(offset: number): Position {
-    // the parser asks for the same or nearby offsets in a row: reuse and start from the last line
-    if (offset === this.lastOffset) return this.lastPosition;
+    const cached = this.cache[offset];
+    if (cached !== undefined) return cached;
+    // the parser asks for nearby offsets in a row: start from the last line found
     const s = this.starts;
-    const h = this.hint;
-    if ((s[h] as number) <= offset && (h + 1 >= s.length || (s[h + 1] as number) > offset)) {
-      const pos = { line: h + 1, column: offset - (s[h] as number) + 1, offset };
-      this.lastOffset = offset;
-      this.lastPosition = pos;
-      return pos;
+    let line = this.hint;
+    if (!((s[line] as number) <= offset && (line + 1 >= s.length || (s[line + 1] as number) > offset))) {
+      let lo = 0;
+      let hi = s.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if ((s[mid] as number) <= offset) lo = mid;
+        else hi = mid - 1;
+      }
+      this.hint = line = lo;
     }
-    let lo = 0;
-    let hi = s.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if ((s[mid] as number) <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    this.hint = lo;
-    const pos = { line: lo + 1, column: offset - (s[lo] as number) + 1, offset };
-    this.lastOffset = offset;
-    this.lastPosition = pos;
+    const pos = { line: line + 1, column: offset - (s[line] as number) + 1, offset };
+    if (offset >= 0) this.cache[offset] = pos;
     return pos;
   }
 
   range(start: number, end: number): Range {
-    return { start: this.position(start), end: this.position(end) };
+    if (start === this.lastStart && end === this.lastEnd) return this.lastRange as Range;
+    const r = { start: this.position(start), end: this.position(end) };
+    this.lastStart = start;
+    this.lastEnd = end;
+    this.lastRange = r;
+    return r;
   }
 }
 

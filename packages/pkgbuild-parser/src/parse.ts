@@ -173,7 +173,7 @@ function parseInner(text: string, carch: string, filename: string, locale: 'C' |
   const varRanges: Record<string, Range> = {};
   for (const [k, r] of res.assignRanges) varRanges[k] = r;
 
-  diagnostics.sort((a, b) => a.range.start.offset - b.range.start.offset || a.range.end.offset - b.range.end.offset);
+  if (diagnostics.length > 1) diagnostics.sort((a, b) => a.range.start.offset - b.range.start.offset || a.range.end.offset - b.range.end.offset);
   const pkgbuild: Pkgbuild = { pkgbase, pkgname, vars, packages, functions, unknown: [...unknown], carch };
   return { pkgbuild, diagnostics, isStatic, ast: parsed.script, locations: { vars: varRanges, packages: pkgRanges, functions: fnRanges } };
 }

@@ -1087,10 +1087,15 @@ class Parser {
     const parts: WordPart[] = [];
     const s = this.src;
     let litStart = -1;
+    // the literal is `lit` + s.slice(litSeg, pos): its text is read from the source, `lit` only
+    // holds what came before a line continuation
     let lit = '';
-    const flush = (): void => {
+    let litSeg = 0;
+    // `textEnd`: where the literal's text ends when a `$…` part was parsed first (its range then
+    // still ends at the current position, as it always has)
+    const flush = (textEnd = this.pos): void => {
       if (litStart !== -1) {
-        parts.push({ type: 'Literal', value: lit, range: this.range(litStart, this.pos) });
+        parts.push({ type: 'Literal', value: lit + s.slice(litSeg, textEnd), range: this.range(litStart, this.pos) });
         litStart = -1;
         lit = '';
       }
@@ -1107,8 +1112,7 @@ class Parser {
           else if (parenDepth === 0 && (c === ' ' || c === '\t' || c === '\n' || c === ')' || (c === '&' && s[this.pos + 1] === '&') || (c === '|' && s[this.pos + 1] === '|'))) break;
           else if (parenDepth > 0 && c === '\n') break;
           if (c === '(' || c === ')' || c === '|' || c === '<' || c === '>' || c === '&' || c === ';') {
-            if (litStart === -1) litStart = this.pos;
-            lit += c;
+            if (litStart === -1) litSeg = litStart = this.pos;
             this.pos++;
             continue;
           }
@@ -1121,8 +1125,7 @@ class Parser {
           if (c === '(' && parts.length + (litStart === -1 ? 0 : 1) > 0 && /[?*+@!]/.test(s[this.pos - 1] ?? '') && litStart !== -1) {
             const close = this.matchParen(this.pos, mode === WordMode.Test);
             if (close !== -1) {
-              lit += s.slice(this.pos, close + 1);
-              this.pos = close + 1;
+              this.pos = close + 1; // litStart !== -1: the literal runs on over the pattern
               continue;
             }
           }
@@ -1133,6 +1136,10 @@ class Parser {
           case '\\': {
             const n = s[this.pos + 1];
             if (n === '\n') {
+              if (litStart !== -1) {
+                lit += s.slice(litSeg, this.pos);
+                litSeg = this.pos + 2;
+              }
               this.pos += 2;
               continue;
             }
@@ -1162,9 +1169,10 @@ class Parser {
             continue;
           }
           case '$': {
+            const dollarAt = this.pos;
             const part = this.parseDollar(false);
             if (part) {
-              flush();
+              flush(dollarAt);
               parts.push(part);
               continue;
             }
@@ -1173,8 +1181,7 @@ class Parser {
           default:
             break;
         }
-        if (litStart === -1) litStart = this.pos;
-        lit += c;
+        if (litStart === -1) litSeg = litStart = this.pos;
         this.pos++;
       }
       flush();
@@ -1263,11 +1270,16 @@ class Parser {
     const s = this.src;
     const parts: WordPart[] = [];
     let litStart = -1;
+    // the literal is `lit` + s.slice(litSeg, pos): its text is read from the source, `lit` only
+    // holds what came before a line continuation
     let lit = '';
+    let litSeg = 0;
     const limit = end === -1 ? this.len : end;
-    const flush = (): void => {
+    // `textEnd`: where the literal's text ends when a `$…` part was parsed first (its range then
+    // still ends at the current position, as it always has)
+    const flush = (textEnd = this.pos): void => {
       if (litStart !== -1) {
-        parts.push({ type: 'Literal', value: lit, range: this.range(litStart, this.pos) });
+        parts.push({ type: 'Literal', value: lit + s.slice(litSeg, textEnd), range: this.range(litStart, this.pos) });
         litStart = -1;
         lit = '';
       }
@@ -1278,6 +1290,10 @@ class Parser {
       if (c === '\\') {
         const n = s[this.pos + 1];
         if (n === '\n') {
+          if (litStart !== -1) {
+            lit += s.slice(litSeg, this.pos);
+            litSeg = this.pos + 2;
+          }
           this.pos += 2;
           continue;
         }
@@ -1288,9 +1304,10 @@ class Parser {
           continue;
         }
       } else if (c === '$') {
+        const dollarAt = this.pos;
         const part = this.parseDollar(true);
         if (part) {
-          flush();
+          flush(dollarAt);
           parts.push(part);
           continue;
         }
@@ -1299,8 +1316,7 @@ class Parser {
         parts.push(this.parseBacktick());
         continue;
       }
-      if (litStart === -1) litStart = this.pos;
-      lit += c;
+      if (litStart === -1) litSeg = litStart = this.pos;
       this.pos++;
     }
     flush();
@@ -1431,10 +1447,15 @@ class Parser {
     let segStart = this.pos;
     let parts: WordPart[] = [];
     let litStart = -1;
+    // the literal is `lit` + s.slice(litSeg, pos): its text is read from the source, `lit` only
+    // holds what came before a line continuation
     let lit = '';
-    const flush = (): void => {
+    let litSeg = 0;
+    // `textEnd`: where the literal's text ends when a `$…` part was parsed first (its range then
+    // still ends at the current position, as it always has)
+    const flush = (textEnd = this.pos): void => {
       if (litStart !== -1) {
-        parts.push({ type: 'Literal', value: lit, range: this.range(litStart, this.pos) });
+        parts.push({ type: 'Literal', value: lit + s.slice(litSeg, textEnd), range: this.range(litStart, this.pos) });
         litStart = -1;
         lit = '';
       }
@@ -1463,10 +1484,18 @@ class Parser {
         }
         if (c === '(') depth++;
         else if (c === ')') depth--;
-        else if (c === '\\' && s[this.pos + 1] === '\n') { this.pos += 2; continue; }
+        else if (c === '\\' && s[this.pos + 1] === '\n') {
+          if (litStart !== -1) {
+            lit += s.slice(litSeg, this.pos);
+            litSeg = this.pos + 2;
+          }
+          this.pos += 2;
+          continue;
+        }
         else if (c === '$') {
+          const dollarAt = this.pos;
           const part = this.parseDollar(true);
-          if (part) { flush(); parts.push(part); continue; }
+          if (part) { flush(dollarAt); parts.push(part); continue; }
         } else if (c === '`') {
           flush();
           parts.push(this.parseBacktick());
@@ -1476,8 +1505,7 @@ class Parser {
           parts.push(this.parseDoubleQuoted(false));
           continue;
         }
-        if (litStart === -1) litStart = this.pos;
-        lit += c;
+        if (litStart === -1) litSeg = litStart = this.pos;
         this.pos++;
       }
     } finally {
@@ -1627,12 +1655,17 @@ class Parser {
     const start = this.pos;
     const parts: WordPart[] = [];
     let litStart = -1;
+    // the literal is `lit` + s.slice(litSeg, pos): its text is read from the source, `lit` only
+    // holds what came before a line continuation
     let lit = '';
+    let litSeg = 0;
     let braces = 0;
     let parens = 0;
-    const flush = (): void => {
+    // `textEnd`: where the literal's text ends when a `$…` part was parsed first (its range then
+    // still ends at the current position, as it always has)
+    const flush = (textEnd = this.pos): void => {
       if (litStart !== -1) {
-        parts.push({ type: 'Literal', value: lit, range: this.range(litStart, this.pos) });
+        parts.push({ type: 'Literal', value: lit + s.slice(litSeg, textEnd), range: this.range(litStart, this.pos) });
         litStart = -1;
         lit = '';
       }
@@ -1648,7 +1681,14 @@ class Parser {
       else if (arith && c === ')') parens--;
       else if (c === '\\') {
         const n = s[this.pos + 1];
-        if (n === '\n') { this.pos += 2; continue; }
+        if (n === '\n') {
+          if (litStart !== -1) {
+            lit += s.slice(litSeg, this.pos);
+            litSeg = this.pos + 2;
+          }
+          this.pos += 2;
+          continue;
+        }
         if (n !== undefined) {
           flush();
           parts.push({ type: 'Escaped', value: n, range: this.range(this.pos, this.pos + 2) });
@@ -1664,15 +1704,15 @@ class Parser {
         parts.push(this.parseDoubleQuoted(false));
         continue;
       } else if (c === '$') {
+        const dollarAt = this.pos;
         const part = this.parseDollar(false);
-        if (part) { flush(); parts.push(part); continue; }
+        if (part) { flush(dollarAt); parts.push(part); continue; }
       } else if (c === '`') {
         flush();
         parts.push(this.parseBacktick());
         continue;
       }
-      if (litStart === -1) litStart = this.pos;
-      lit += c;
+      if (litStart === -1) litSeg = litStart = this.pos;
       this.pos++;
     }
     flush();
