@@ -72,6 +72,7 @@ export function runPump(job: PumpJob): Promise<PumpOutcome> {
     };
     w.once('message', onMessage);
     w.once('error', onError);
+    // oxlint-disable-next-line unicorn/require-post-message-target-origin -- a worker, not a window
     w.postMessage(job);
   });
 }

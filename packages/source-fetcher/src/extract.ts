@@ -213,7 +213,7 @@ function waitChild(child: ChildProcess, what: string, file: string): Promise<str
 async function withBsdtar(file: string, dest: string, stage: string, archiveSize: number, limits: Required<ExtractLimits>, check: 'stream' | 'parallel', signal?: AbortSignal): Promise<ScanState> {
   const forward = check === 'stream';
   const pipes = await openPumpPipes(dest, forward);
-  let { listerOut, extractorIn } = pipes;
+  let { listerOut, extractorIn, pumpIn, pumpOut } = pipes;
   const children = new Set<ChildProcess>();
   const killAll = killer(children);
   signal?.addEventListener('abort', killAll, { once: true });
@@ -237,11 +237,13 @@ async function withBsdtar(file: string, dest: string, stage: string, archiveSize
     extractDone.catch(() => undefined);
     let outcome: PumpOutcome;
     try {
-      outcome = await runPump({ inFd: pipes.pumpIn, outFd: pipes.pumpOut, label: basename(file), archiveSize, limits: checkLimits(limits) });
+      outcome = await runPump({ inFd: pumpIn, outFd: pumpOut, label: basename(file), archiveSize, limits: checkLimits(limits) });
     } finally {
       // Only now, with the worker done with them; closing the write end is the extractor's EOF.
-      closeFd(pipes.pumpIn);
-      closeFd(pipes.pumpOut);
+      closeFd(pumpIn);
+      closeFd(pumpOut);
+      pumpIn = -1;
+      pumpOut = -1;
     }
     throwIfAborted(signal);
     if (outcome.ok) {
@@ -261,8 +263,7 @@ async function withBsdtar(file: string, dest: string, stage: string, archiveSize
   } finally {
     signal?.removeEventListener('abort', killAll);
     killAll();
-    closeFd(listerOut);
-    closeFd(extractorIn);
+    for (const fd of [listerOut, extractorIn, pumpIn, pumpOut]) closeFd(fd);
   }
 }
 

@@ -9,6 +9,7 @@
  * very same code: its source is that function's text (see `extract-pump.ts`), not a second copy.
  * The function must therefore not refer to anything outside itself (imports, module constants).
  */
+/* oxlint-disable unicorn/consistent-function-scoping -- tarCheckRuntime's helpers stay inside it: its text is the worker's source */
 
 /** One member as the walker saw it. */
 export interface TarHeaderInfo {

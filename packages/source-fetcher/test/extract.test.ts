@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, linkSync, writeFileSync, chmodSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, linkSync, writeFileSync, writeSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { tmpdir } from 'node:os';
 import { detectArchive, extractArchive, FetchError, hasBsdtar } from '../src/index.js';
-import { buildTar, buildZip, type TarMember } from './archive-builder.js';
+import { pumpTar, TarFormatError } from '../src/tar-headers.js';
+import { buildTar, buildZip, tarHeader, type TarMember } from './archive-builder.js';
 import { cleanupTempDirs, rejectionOf, tempDir } from './helpers.js';
 
 afterEach(cleanupTempDirs);
@@ -237,5 +238,129 @@ describe.skipIf(!hasBsdtar())('zip through bsdtar', () => {
       expect(readlinkSync(join(dest, 'longlink'))).toBe('t'.repeat(130));
       expect(lstatSync(join(dest, 'longlink')).isSymbolicLink()).toBe(true);
     }
+  });
+});
+
+/** A tar whose first header is also a gzip header (FEXTRA skips the rest of it) wrapping `inner`. */
+function gzipPolyglot(inner: Buffer): Buffer {
+  const trailer = Buffer.alloc(8);
+  trailer.writeUInt32LE(crc32(inner), 0);
+  trailer.writeUInt32LE(inner.length, 4);
+  const body = Buffer.concat([deflateRawSync(inner), trailer]);
+  const h = tarHeader({ name: 'x' }, body.length);
+  Buffer.from([0x1f, 0x8b, 0x08, 0x04, 1, 1, 1, 1, 2, 3, 0xf4, 0x01]).copy(h, 0); // XLEN 500: up to the data
+  h.fill(0x20, 148, 156);
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+  return Buffer.concat([h, body, Buffer.alloc((512 - (body.length % 512)) % 512), Buffer.alloc(1024)]);
+}
+
+/** Descriptors this process holds on the extraction FIFOs (their paths show as '…/.rbee-pipe-…/in (deleted)'). */
+function fifoFds(): string[] {
+  const out: string[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      if (target.includes('.rbee-pipe-')) out.push(target);
+    } catch {
+      // closed meanwhile (readdir's own descriptor)
+    }
+  }
+  return out;
+}
+
+const pumpLimits = { maxBytes: 1e12, maxRatio: 1e9, maxEntries: 1e6, ratioFloor: 0 };
+
+describe.skipIf(!hasBsdtar())('the checked pipeline (worker pump over FIFOs)', () => {
+  it('puts a pax header in front, so bsdtar reads exactly the checked tar and never guesses a compression filter', async () => {
+    const d = await tempDir();
+    const raw = join(d, 'poly.tar');
+    writeFileSync(raw, gzipPolyglot(buildTar([{ name: 'evil.txt', data: 'unchecked' }])));
+    // The hazard: fed the raw bytes, bsdtar un-gzips them and extracts a member nobody checked.
+    const naive = await tempDir();
+    execFileSync('bsdtar', ['-xf', '-', '-C', naive], { input: readFileSync(raw) });
+    expect(readdirSync(naive)).toEqual(['evil.txt']);
+    // Through the pump, the walker sees one member ('\x1f\x8b…') and bsdtar extracts that one.
+    const out = join(d, 'checked.tar');
+    const seen: string[] = [];
+    const inFd = openSync(raw, 'r');
+    const outFd = openSync(out, 'w');
+    try {
+      const r = pumpTar({ inFd, outFd, label: 'poly.tar', archiveSize: statSync(raw).size, limits: pumpLimits }, { readSync, writeSync });
+      expect(r.entries).toBe(1);
+    } finally {
+      closeSync(inFd);
+      closeSync(outFd);
+    }
+    execFileSync('bsdtar', ['-tf', out]).toString().split('\n').filter(Boolean).forEach((n) => seen.push(n));
+    expect(seen).toHaveLength(1);
+    expect(seen).not.toContain('evil.txt');
+    const dest = await tempDir();
+    execFileSync('bsdtar', ['-xf', out, '-C', dest]);
+    expect(readdirSync(dest)).toHaveLength(1);
+    expect(existsSync(join(dest, 'evil.txt'))).toBe(false);
+  });
+
+  it('refuses a pax header larger than 1 MiB (libarchive\'s own bound) instead of buffering it', async () => {
+    const d = await tempDir();
+    const meta = Buffer.alloc(2 * 1024 * 1024, 0x61);
+    const raw = join(d, 'bigpax.tar');
+    writeFileSync(raw, Buffer.concat([tarHeader({ name: 'PaxHeader/x', type: 'x' as TarMember['type'] }, meta.length), meta, buildTar([{ name: 'x', data: 'x' }])]));
+    const inFd = openSync(raw, 'r');
+    try {
+      expect(() => pumpTar({ inFd, outFd: -1, label: 'bigpax.tar', archiveSize: 1, limits: pumpLimits }, { readSync, writeSync })).toThrow(TarFormatError);
+    } finally {
+      closeSync(inFd);
+    }
+  });
+
+  it('stops a bomb at its header: nothing of it reaches the extractor (E_ARCHIVE_TOO_LARGE, srcdir untouched)', async () => {
+    const d = await tempDir();
+    const file = join(d, 'bomb.tar.zst');
+    // 200 MiB of zeros in one member, zstd-compressed to a few KiB; maxBytes well below it.
+    execFileSync('bash', ['-c', `cd ${d} && head -c ${200 * 1024 * 1024} /dev/zero > zeros && tar --zstd -cf ${file} zeros && rm zeros`]);
+    const dest = await tempDir();
+    const e = await rejectionOf(extractArchive({ file, dest, limits: { maxBytes: 100 * 1024 * 1024 } }));
+    expect(e.code).toBe('E_ARCHIVE_TOO_LARGE');
+    expect(e.expected).toBe(100 * 1024 * 1024);
+    expect(readdirSync(dest)).toEqual([]);
+  });
+
+  it('cancels mid-extraction: AbortError, srcdir as it was, no FIFO dir, no descriptor or process left', async () => {
+    const d = await tempDir();
+    const file = join(d, 'big.tar.gz');
+    execFileSync('bash', ['-c', `cd ${d} && mkdir t && for i in 1 2 3 4 5 6; do head -c 8388608 /dev/urandom > t/f$i; done && tar -czf ${file} t && rm -r t`]);
+    const dest = await tempDir();
+    writeFileSync(join(dest, 'existing'), 'kept');
+    const ctrl = new AbortController();
+    const p = extractArchive({ file, dest, signal: ctrl.signal });
+    setTimeout(() => ctrl.abort(), 30);
+    const e = await rejectionOf(p);
+    expect(e.name).toBe('AbortError');
+    expect(readdirSync(dest)).toEqual(['existing']);
+    expect(fifoFds()).toEqual([]);
+    const ps = execFileSync('ps', ['-o', 'args=', '--ppid', String(process.pid)]).toString();
+    expect(ps).not.toContain('bsdtar');
+    // and the next extraction (same pooled worker) works
+    const r = await extractArchive({ file, dest });
+    expect(r.entries).toBe(7);
+  });
+
+  it('runs several extractions at once, and leaks no descriptor on success, refusal or corruption', async () => {
+    const root = await makeTree();
+    const d = await tempDir();
+    const good = join(d, 'a.tar.xz');
+    execFileSync('tar', ['-cJf', good, '-C', root, 'pkg-1.0']);
+    const evil = join(d, 'evil.tar');
+    writeFileSync(evil, buildTar([{ name: 'ok', data: 'ok' }, { name: '../up', data: 'x' }]));
+    const cut = join(d, 'cut.tar.xz');
+    writeFileSync(cut, readFileSync(good).subarray(0, 300));
+    const dests = await Promise.all([1, 2, 3, 4].map(() => tempDir()));
+    await Promise.all(dests.map((dest) => extractArchive({ file: good, dest })));
+    for (const dest of dests) expectTree(dest);
+    expect((await rejectionOf(extractArchive({ file: evil, dest: await tempDir() }))).code).toBe('E_UNSAFE_ARCHIVE_ENTRY');
+    expect((await rejectionOf(extractArchive({ file: cut, dest: await tempDir() }))).code).toBe('E_EXTRACT_FAILED');
+    expect(fifoFds()).toEqual([]);
   });
 });
