@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +8,7 @@ import { b2, bytes, cleanupTempDirs, rejectionOf, sha256, tempDir } from './help
 
 let srv: TestServer;
 const fast = { retry: { retries: 2, minDelay: 10, maxDelay: 50 } };
+const md5 = (b: Buffer): string => createHash('md5').update(b).digest('hex');
 
 beforeAll(async () => {
   srv = await startTestServer();
@@ -42,6 +44,44 @@ describe('downloadFile', () => {
     const dir = await tempDir();
     const r = await downloadFile({ url: `${srv.base()}/big.bin`, dest: join(dir, 'big.bin'), checksums: { sha256: sha256(body), b2: b2(body) }, hashWorker: true });
     expect(r.checksums.sha256).toBe(sha256(body));
+  });
+
+  it('hashes on worker threads across a resume: the hash state covers the .part and the rest', async () => {
+    // Larger than the shared ring many times over, cut at an offset that is not slot-aligned.
+    const body = bytes(12 * 1024 * 1024 + 5, 21);
+    srv.routes.set('/big-cut', { body, dropAfter: 5 * 1024 * 1024 + 333, dropTimes: 1 });
+    const dir = await tempDir();
+    const dest = join(dir, 'big-cut.bin');
+    const r = await downloadFile({ url: `${srv.base()}/big-cut`, dest, checksums: { sha256: sha256(body), b2: b2(body), md5: md5(body) }, hashWorker: true, ...fast });
+    expect(r.resumed).toBe(true);
+    expect(r.attempts).toBe(2);
+    expect(r.checksums.b2).toBe(b2(body));
+    expect(readFileSync(dest).equals(body)).toBe(true);
+  });
+
+  it('a cancelled worker-hashed download keeps its .part, and the next downloads (pooled hashers) are right', async () => {
+    const body = bytes(10 * 1024 * 1024, 22);
+    const stallAt = 6 * 1024 * 1024 + 17;
+    srv.routes.set('/big-stall', { body, stallAfter: stallAt });
+    const dir = await tempDir();
+    const dest = join(dir, 'big-stall.bin');
+    const ctrl = new AbortController();
+    const e = await rejectionOf(
+      downloadFile({ url: `${srv.base()}/big-stall`, dest, checksums: { sha256: sha256(body) }, hashWorker: true, signal: ctrl.signal, onProgress: (ev) => { if (ev.done >= stallAt) ctrl.abort(); } }),
+    );
+    expect(e.name).toBe('AbortError');
+    expect(readFileSync(`${dest}.part`).length).toBe(stallAt);
+    // Another file through the same (pooled) hashing threads and ring.
+    const other = bytes(9 * 1024 * 1024 + 1, 23);
+    srv.routes.set('/other', { body: other });
+    const o = await downloadFile({ url: `${srv.base()}/other`, dest: join(dir, 'other.bin'), checksums: { sha256: sha256(other), b2: b2(other) }, hashWorker: true });
+    expect(o.checksums).toEqual({ sha256: sha256(other), b2: b2(other) });
+    // The cancelled one resumes: its .part is hashed again on the workers, then the rest.
+    srv.routes.set('/big-stall', { body });
+    const r = await downloadFile({ url: `${srv.base()}/big-stall`, dest, checksums: { sha256: sha256(body), b2: b2(body) }, hashWorker: true });
+    expect(r.resumed).toBe(true);
+    expect(srv.log.at(-1)?.headers.range).toBe(`bytes=${stallAt}-`);
+    expect(readFileSync(dest).equals(body)).toBe(true);
   });
 
   it('makes zero requests for a cached file that verifies', async () => {
