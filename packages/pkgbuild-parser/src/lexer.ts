@@ -30,6 +30,11 @@ export function isNameChar(c: string | undefined): boolean {
   return (x >= 97 && x <= 122) || (x >= 65 && x <= 90) || x === 95 || (x >= 48 && x <= 57);
 }
 
+/** {@link isNameChar} for a UTF-16 code unit (`NaN` past the end is not one). */
+export function isNameCode(x: number): boolean {
+  return (x >= 97 && x <= 122) || (x >= 65 && x <= 90) || x === 95 || (x >= 48 && x <= 57);
+}
+
 export function isDigit(c: string | undefined): boolean {
   if (c === undefined) return false;
   const x = c.charCodeAt(0);
@@ -90,7 +95,7 @@ export function isSpecialParam(c: string | undefined): boolean {
 export class LineMap {
   private readonly starts: number[];
   /** Position by offset, for the offsets asked for so far. */
-  private readonly cache: (Position | undefined)[] = [];
+  private readonly cache: (Position | undefined)[];
   private hint = 0;
   private lastStart = -1;
   private lastEnd = -1;
@@ -104,6 +109,8 @@ export class LineMap {
       i = text.indexOf('\n', i + 1);
     }
     this.starts = starts;
+    // sized up front for ordinary files (growing it step by step costs more than the slots)
+    this.cache = text.length < 1 << 16 ? new Array<Position | undefined>(text.length + 1) : [];
   }
 
   position(offset: number): Position {

@@ -9,7 +9,7 @@ import type {
   CompoundCommand, FunctionDefinition, Heredoc, IfClause, ParamExpansionPart, ParamOp, Pipeline,
   Redirect, Script, SimpleCommand, Statement, TestExpr, Word, WordPart, AndOrList,
 } from './ast.js';
-import { LineMap, RESERVED, decodeAnsiC, internName, isDigit, isMeta, isName, isNameChar, isNameStart, isSpecialParam, sliceName } from './lexer.js';
+import { LineMap, RESERVED, decodeAnsiC, internName, isDigit, isMeta, isName, isNameChar, isNameCode, isNameStart, isSpecialParam, sliceName } from './lexer.js';
 import type { Diagnostic, Range } from './model.js';
 
 /** Maximum nesting of commands, substitutions and quotes before the parser gives up. */
@@ -151,22 +151,39 @@ class Parser {
     }
   }
 
-  /** The reserved word at the current position, if any (no consumption). */
+  /** Offset {@link reservedHere} last looked at, and what it found there. */
+  private reservedAt = -1;
+  private reservedWord: string | undefined;
+
+  /**
+   * The reserved word at the current position, if any (no consumption). The text never
+   * changes, so the answer for the last offset asked about is kept: the parser asks several
+   * times at the start of every command.
+   */
   reservedHere(): string | undefined {
+    const pos = this.pos;
+    if (pos === this.reservedAt) return this.reservedWord;
+    const w = this.reservedAtOffset(pos);
+    this.reservedAt = pos;
+    this.reservedWord = w;
+    return w;
+  }
+
+  private reservedAtOffset(pos: number): string | undefined {
     const s = this.src;
-    const c = s[this.pos];
+    const c = s[pos];
     if (c === undefined) return undefined;
     if (c === '{' || c === '}' || c === '!') {
-      return isMeta(s[this.pos + 1]) ? c : undefined;
+      return isMeta(s[pos + 1]) ? c : undefined;
     }
-    if (c === '[' && s[this.pos + 1] === '[') return isMeta(s[this.pos + 2]) ? '[[' : undefined;
-    if (c === ']' && s[this.pos + 1] === ']') return isMeta(s[this.pos + 2]) ? ']]' : undefined;
+    if (c === '[' && s[pos + 1] === '[') return isMeta(s[pos + 2]) ? '[[' : undefined;
+    if (c === ']' && s[pos + 1] === ']') return isMeta(s[pos + 2]) ? ']]' : undefined;
     if (!isNameStart(c)) return undefined;
-    let e = this.pos + 1;
-    while (e < this.len && isNameChar(s[e])) e++;
-    if (e - this.pos > 8) return undefined;
+    let e = pos + 1;
+    while (e < this.len && isNameCode(s.charCodeAt(e))) e++;
+    if (e - pos > 8) return undefined;
     if (!isMeta(s[e])) return undefined;
-    const w = s.slice(this.pos, e);
+    const w = s.slice(pos, e);
     return RESERVED.has(w) ? w : undefined;
   }
 
@@ -866,7 +883,7 @@ class Parser {
     const start = this.pos;
     if (!isNameStart(s[start])) return undefined;
     let i = start + 1;
-    while (i < this.len && isNameChar(s[i])) i++;
+    while (i < this.len && isNameCode(s.charCodeAt(i))) i++;
     const name = sliceName(s, start, i);
     let index: Word | undefined;
     if (s[i] === '[') {
@@ -1425,7 +1442,7 @@ class Parser {
     if (n === '{') return this.parseBracedParam(inDq);
     if (isNameStart(n)) {
       let i = start + 2;
-      while (isNameChar(s[i])) i++;
+      while (isNameCode(s.charCodeAt(i))) i++;
       this.pos = i;
       return { type: 'ParamExpansion', name: sliceName(s, start + 1, i), braced: false, length: false, indirect: false, range: this.range(start, i) };
     }
@@ -1535,7 +1552,7 @@ class Parser {
     let name: string;
     if (isNameStart(s[i])) {
       const ns = i;
-      while (isNameChar(s[i])) i++;
+      while (isNameCode(s.charCodeAt(i))) i++;
       name = sliceName(s, ns, i);
     } else if (isDigit(s[i])) {
       const ns = i;

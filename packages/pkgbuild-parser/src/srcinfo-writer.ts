@@ -159,23 +159,31 @@ export function toSrcinfo(pkgbuild: Pkgbuild, opts: SrcinfoOptions = {}): string
   for (let index = 0; index < names.length; index++) {
     const name = names[index] as string;
     out += `\npkgname = ${name}\n`;
-    const overrides = packageFor(pkgbuild, index, name)?.overrides;
-    // only the keys the package function overrides are printed
+    const record = packageFor(pkgbuild, index, name)?.overrides;
+    if (record === undefined) continue;
+    // only the keys the package function overrides are printed (own keys, read through a Map
+    // as for the globals)
+    let overrides: Map<string, Value> | undefined;
+    for (const key in record) {
+      const v = record[key];
+      if (v !== undefined && Object.hasOwn(record, key)) (overrides ??= new Map()).set(key, v);
+    }
     if (overrides === undefined) continue;
     for (const key of SRCINFO_PACKAGE_SCALARS) {
-      const v = overrides[key];
-      if (v !== undefined && Object.hasOwn(overrides, key)) out += attr(key, [asScalar(v)], locale);
+      const v = overrides.get(key);
+      if (v !== undefined) out += attr(key, [asScalar(v)], locale);
     }
     for (const key of SRCINFO_PACKAGE_ARRAYS) {
-      const v = overrides[key];
-      if (v !== undefined && Object.hasOwn(overrides, key)) out += attr(key, asArray(v), locale);
+      const v = overrides.get(key);
+      if (v !== undefined) out += attr(key, asArray(v), locale);
     }
-    const ownArch = Object.hasOwn(overrides, 'arch') && overrides.arch !== undefined ? asArray(overrides.arch) : globalArch;
+    const ownArchValue = overrides.get('arch');
+    const ownArch = ownArchValue !== undefined ? asArray(ownArchValue) : globalArch;
     for (const a of ownArch) {
       if (a === 'any') continue;
       for (const key of archKeys(a)) {
-        const v = overrides[key];
-        if (v !== undefined && Object.hasOwn(overrides, key)) out += attr(key, asArray(v), locale);
+        const v = overrides.get(key);
+        if (v !== undefined) out += attr(key, asArray(v), locale);
       }
     }
   }
