@@ -282,7 +282,11 @@ export function tarCheckRuntime(): TarCheckRuntime {
       const gnu = h.toString('latin1', 257, 265) === 'ustar  \0';
       const ustar = !gnu && h.toString('latin1', 257, 262) === 'ustar';
       const prefix = ustar ? cstr(h, 345, 155) : '';
-      let path = this.pax.path ?? this.longName ?? (prefix ? `${prefix}/${cstr(h, 0, 100)}` : cstr(h, 0, 100));
+      // A sparse file's real name is its GNU.sparse.name (the ustar name reads GNUSparseFile.0/…),
+      // as libarchive reads it; two different names in one member are refused.
+      const sparseName = this.pax['GNU.sparse.name'];
+      if (sparseName !== undefined && this.pax.path !== undefined && this.pax.path !== sparseName) throw new TarFormatError(`member "${this.pax.path}" also names itself "${sparseName}" (GNU.sparse.name)`);
+      let path = sparseName ?? this.pax.path ?? this.longName ?? (prefix ? `${prefix}/${cstr(h, 0, 100)}` : cstr(h, 0, 100));
       const linkpath = this.pax.linkpath ?? this.longLink ?? cstr(h, 157, 100);
       const realSize = this.pax.size !== undefined ? Number(this.pax.size) : size;
       if (!Number.isSafeInteger(realSize) || realSize < 0) throw new TarFormatError(`bad member size ${this.pax.size}`);
@@ -291,7 +295,9 @@ export function tarCheckRuntime(): TarCheckRuntime {
       // Data follows for every type whose header carries a size (hard links, symlinks, devices and
       // dirs carry none in practice); every byte of data counts towards the caps.
       const dataSize = flag === '1' || flag === '2' || flag === '3' || flag === '4' || flag === '5' || flag === '6' ? 0 : realSize;
-      const info: TarHeaderInfo = { type, path, size: dataSize };
+      // A sparse file expands to its real size (holes included): that is what the caps count.
+      const sparseSize = Number(this.pax['GNU.sparse.realsize'] ?? this.pax['GNU.sparse.size'] ?? 0);
+      const info: TarHeaderInfo = { type, path, size: Number.isFinite(sparseSize) && sparseSize > dataSize ? sparseSize : dataSize };
       if (linkpath) info.linkpath = linkpath;
       this.onMember(info);
       this.members++;

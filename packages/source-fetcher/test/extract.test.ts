@@ -302,6 +302,45 @@ describe.skipIf(!hasBsdtar())('the checked pipeline (worker pump over FIFOs)', (
     expect(existsSync(join(dest, 'evil.txt'))).toBe(false);
   });
 
+  it('checks a sparse member by the name bsdtar uses (GNU.sparse.name), and counts its real size', async () => {
+    const out = await tempDir('rbee-outside-');
+    const record = (k: string, v: string): string => {
+      const body = ` ${k}=${v}\n`;
+      let n = body.length + 1;
+      while (String(n).length + body.length !== n) n++;
+      return `${n}${body}`;
+    };
+    const sparse = (name: string, realsize: number): Buffer => {
+      const pax = Buffer.from(['GNU.sparse.major', '1', 'GNU.sparse.minor', '0', 'GNU.sparse.name', name, 'GNU.sparse.realsize', String(realsize)].reduce((a, x, i, all) => (i % 2 ? a : a + record(x, all[i + 1] as string)), ''));
+      // one 5-byte data region at the end, a hole before it (so bsdtar keeps the member sparse)
+      const map = Buffer.alloc(512);
+      map.write(`1\n${realsize - 5}\n5\n`);
+      const data = Buffer.concat([map, Buffer.from('hello')]);
+      const pad = (b: Buffer): Buffer => Buffer.concat([b, Buffer.alloc((512 - (b.length % 512)) % 512)]);
+      return Buffer.concat([tarHeader({ name: 'PaxHeader/x', type: 'x' as TarMember['type'] }, pax.length), pad(pax), tarHeader({ name: 'GNUSparseFile.0/x' }, data.length), pad(data), Buffer.alloc(1024)]);
+    };
+    const d = await tempDir();
+    const evil = join(d, 'evil.tar');
+    writeFileSync(evil, sparse(join(out, 'victim.txt'), 1024 * 1024));
+    const dest = await tempDir();
+    const e = await rejectionOf(extractArchive({ file: evil, dest }));
+    expect(e.code).toBe('E_UNSAFE_ARCHIVE_ENTRY');
+    expect(e.entry).toBe(join(out, 'victim.txt'));
+    expect(readdirSync(out)).toEqual([]);
+    expect(readdirSync(dest)).toEqual([]);
+    const bomb = join(d, 'bomb.tar');
+    writeFileSync(bomb, sparse('holes', 2 ** 40));
+    expect((await rejectionOf(extractArchive({ file: bomb, dest }))).code).toBe('E_ARCHIVE_TOO_LARGE');
+    const fine = join(d, 'fine.tar');
+    writeFileSync(fine, sparse('dir/fine', 1024 * 1024));
+    const r = await extractArchive({ file: fine, dest });
+    expect(r.outputs).toEqual(['dir']);
+    expect(r.bytes).toBe(1024 * 1024);
+    const content = readFileSync(join(dest, 'dir/fine'));
+    expect(content.length).toBe(1024 * 1024);
+    expect(content.subarray(-5).toString()).toBe('hello');
+  });
+
   it('refuses a pax header larger than 1 MiB (libarchive\'s own bound) instead of buffering it', async () => {
     const d = await tempDir();
     const meta = Buffer.alloc(2 * 1024 * 1024, 0x61);
