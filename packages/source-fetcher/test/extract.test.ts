@@ -270,6 +270,27 @@ function fifoFds(): string[] {
   return out;
 }
 
+/** One pax record ("<len> key=value\\n", the length counting itself). */
+function paxRecord(k: string, v: string): string {
+  const body = ` ${k}=${v}\n`;
+  let n = body.length + 1;
+  while (String(n).length + body.length !== n) n++;
+  return `${n}${body}`;
+}
+
+function pad512(b: Buffer): Buffer {
+  return Buffer.concat([b, Buffer.alloc((512 - (b.length % 512)) % 512)]);
+}
+
+/** A GNU sparse 1.0 member (pax) named `name`: a hole, then 5 bytes at the end of `realsize`. */
+function sparseTar(name: string, realsize: number): Buffer {
+  const pax = Buffer.from(paxRecord('GNU.sparse.major', '1') + paxRecord('GNU.sparse.minor', '0') + paxRecord('GNU.sparse.name', name) + paxRecord('GNU.sparse.realsize', String(realsize)));
+  const map = Buffer.alloc(512);
+  map.write(`1\n${realsize - 5}\n5\n`);
+  const data = Buffer.concat([map, Buffer.from('hello')]);
+  return Buffer.concat([tarHeader({ name: 'PaxHeader/x', type: 'x' as TarMember['type'] }, pax.length), pad512(pax), tarHeader({ name: 'GNUSparseFile.0/x' }, data.length), pad512(data), Buffer.alloc(1024)]);
+}
+
 const pumpLimits = { maxBytes: 1e12, maxRatio: 1e9, maxEntries: 1e6, ratioFloor: 0 };
 
 describe.skipIf(!hasBsdtar())('the checked pipeline (worker pump over FIFOs)', () => {
@@ -304,24 +325,9 @@ describe.skipIf(!hasBsdtar())('the checked pipeline (worker pump over FIFOs)', (
 
   it('checks a sparse member by the name bsdtar uses (GNU.sparse.name), and counts its real size', async () => {
     const out = await tempDir('rbee-outside-');
-    const record = (k: string, v: string): string => {
-      const body = ` ${k}=${v}\n`;
-      let n = body.length + 1;
-      while (String(n).length + body.length !== n) n++;
-      return `${n}${body}`;
-    };
-    const sparse = (name: string, realsize: number): Buffer => {
-      const pax = Buffer.from(['GNU.sparse.major', '1', 'GNU.sparse.minor', '0', 'GNU.sparse.name', name, 'GNU.sparse.realsize', String(realsize)].reduce((a, x, i, all) => (i % 2 ? a : a + record(x, all[i + 1] as string)), ''));
-      // one 5-byte data region at the end, a hole before it (so bsdtar keeps the member sparse)
-      const map = Buffer.alloc(512);
-      map.write(`1\n${realsize - 5}\n5\n`);
-      const data = Buffer.concat([map, Buffer.from('hello')]);
-      const pad = (b: Buffer): Buffer => Buffer.concat([b, Buffer.alloc((512 - (b.length % 512)) % 512)]);
-      return Buffer.concat([tarHeader({ name: 'PaxHeader/x', type: 'x' as TarMember['type'] }, pax.length), pad(pax), tarHeader({ name: 'GNUSparseFile.0/x' }, data.length), pad(data), Buffer.alloc(1024)]);
-    };
     const d = await tempDir();
     const evil = join(d, 'evil.tar');
-    writeFileSync(evil, sparse(join(out, 'victim.txt'), 1024 * 1024));
+    writeFileSync(evil, sparseTar(join(out, 'victim.txt'), 1024 * 1024));
     const dest = await tempDir();
     const e = await rejectionOf(extractArchive({ file: evil, dest }));
     expect(e.code).toBe('E_UNSAFE_ARCHIVE_ENTRY');
@@ -329,10 +335,10 @@ describe.skipIf(!hasBsdtar())('the checked pipeline (worker pump over FIFOs)', (
     expect(readdirSync(out)).toEqual([]);
     expect(readdirSync(dest)).toEqual([]);
     const bomb = join(d, 'bomb.tar');
-    writeFileSync(bomb, sparse('holes', 2 ** 40));
+    writeFileSync(bomb, sparseTar('holes', 2 ** 40));
     expect((await rejectionOf(extractArchive({ file: bomb, dest }))).code).toBe('E_ARCHIVE_TOO_LARGE');
     const fine = join(d, 'fine.tar');
-    writeFileSync(fine, sparse('dir/fine', 1024 * 1024));
+    writeFileSync(fine, sparseTar('dir/fine', 1024 * 1024));
     const r = await extractArchive({ file: fine, dest });
     expect(r.outputs).toEqual(['dir']);
     expect(r.bytes).toBe(1024 * 1024);
