@@ -4,7 +4,7 @@
  * and writes with plain `read(2)`/`write(2)` into one reused buffer. Node streams over child
  * pipes cost a fresh buffer (and page faults) per 64 KiB read; this costs two syscalls.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { closeSync, constants, openSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -109,6 +109,30 @@ function openFifo(path: string): { r: number; w: number } {
   }
 }
 
+/** Linux's F_SETPIPE_SZ; 1 MiB is the default /proc/sys/fs/pipe-max-size. */
+const F_SETPIPE_SZ = 1031;
+const PIPE_SIZE = 1024 * 1024;
+let perlMissing = process.platform !== 'linux';
+
+/**
+ * Raises both pipes from 64 KiB to 1 MiB, so the lister, the pump and the extractor hand over
+ * 1 MiB at a time instead of 64 KiB (16× fewer reads, writes and wake-ups). Node has no fcntl;
+ * perl (part of every Debian/Arch base system that has makepkg) makes the call on descriptors it
+ * inherits. Best effort: without perl, or if the kernel refuses, the pipes stay at 64 KiB.
+ */
+function widenPipes(a: number, b: number): Promise<void> {
+  if (perlMissing) return Promise.resolve();
+  const script = `fcntl(STDIN, ${F_SETPIPE_SZ}, ${PIPE_SIZE});${b >= 0 ? ` fcntl(STDOUT, ${F_SETPIPE_SZ}, ${PIPE_SIZE});` : ''}`;
+  return new Promise((resolve) => {
+    const child = spawn('perl', ['-e', script], { stdio: [a, b >= 0 ? b : 'ignore', 'ignore'] });
+    child.on('error', () => {
+      perlMissing = true;
+      resolve();
+    });
+    child.on('close', () => resolve());
+  });
+}
+
 /** Makes the FIFOs in a private directory under `parent`, opens them, and removes the files. */
 export async function openPumpPipes(parent: string, forward: boolean): Promise<PumpPipes> {
   const dir = await mkdtemp(join(parent, '.rbee-pipe-'));
@@ -120,7 +144,9 @@ export async function openPumpPipes(parent: string, forward: boolean): Promise<P
     opened.push(a.r, a.w);
     const b = forward ? openFifo(names[1] as string) : undefined;
     if (b) opened.push(b.r, b.w);
-    return { listerOut: a.w, pumpIn: a.r, pumpOut: b?.w ?? -1, extractorIn: b?.r ?? -1 };
+    const pipes = { listerOut: a.w, pumpIn: a.r, pumpOut: b?.w ?? -1, extractorIn: b?.r ?? -1 };
+    await widenPipes(pipes.pumpIn, pipes.pumpOut);
+    return pipes;
   } catch (e) {
     for (const fd of opened) closeSync(fd);
     throw e;

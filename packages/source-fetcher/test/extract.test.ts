@@ -1,10 +1,11 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, linkSync, writeFileSync, writeSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { tmpdir } from 'node:os';
 import { detectArchive, extractArchive, FetchError, hasBsdtar } from '../src/index.js';
+import { closeFd, openPumpPipes } from '../src/extract-pump.js';
 import { pumpTar, TarFormatError } from '../src/tar-headers.js';
 import { buildTar, buildZip, tarHeader, type TarMember } from './archive-builder.js';
 import { cleanupTempDirs, rejectionOf, tempDir } from './helpers.js';
@@ -407,5 +408,24 @@ describe.skipIf(!hasBsdtar())('the checked pipeline (worker pump over FIFOs)', (
     expect((await rejectionOf(extractArchive({ file: evil, dest: await tempDir() }))).code).toBe('E_UNSAFE_ARCHIVE_ENTRY');
     expect((await rejectionOf(extractArchive({ file: cut, dest: await tempDir() }))).code).toBe('E_EXTRACT_FAILED');
     expect(fifoFds()).toEqual([]);
+  });
+});
+
+/** A pipe's capacity: F_GETPIPE_SZ (1032) through perl, on a descriptor it inherits as stdin. */
+function pipeSize(fd: number): string {
+  return spawnSync('perl', ['-e', 'print fcntl(STDIN, 1032, 0)'], { stdio: [fd, 'pipe', 'inherit'] }).stdout.toString();
+}
+
+describe.skipIf(process.platform !== 'linux' || spawnSync('perl', ['-e', '1']).status !== 0)('pump pipes', () => {
+  it('are widened to 1 MiB (F_SETPIPE_SZ through perl) and opened without blocking', async () => {
+    const d = await tempDir();
+    const pipes = await openPumpPipes(d, true);
+    try {
+      expect(readdirSync(d)).toEqual([]); // the FIFO files are gone once open
+      expect(pipeSize(pipes.pumpIn)).toBe(String(1024 * 1024));
+      expect(pipeSize(pipes.extractorIn)).toBe(String(1024 * 1024));
+    } finally {
+      for (const fd of [pipes.listerOut, pipes.pumpIn, pipes.pumpOut, pipes.extractorIn]) closeFd(fd);
+    }
   });
 });
