@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import { mkdir, open, readFile, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { authHeaderFor, type AuthMap } from './auth.js';
 import { algorithmsToCompute, compareChecksums, createHashSink, hashFileInto, type Digests, type ExpectedChecksums, type HashSink } from './checksums.js';
 import { FetchError, abortError, isAbortError, throwIfAborted } from './errors.js';
@@ -192,19 +192,28 @@ interface BodyProgress {
 /** Bytes held in memory while the `.part` is being prepared (or every slot is busy). */
 const MAX_PENDING = 4 * 1024 * 1024;
 
+/** How a {@link BodyReceiver} steers the response it reads (undici's dispatch controller). */
+interface BodyFlow {
+  pause(): void;
+  resume(): void;
+  abort(reason: Error): void;
+}
+
 /**
- * Takes a response body from its first byte on (bytes that arrive before a cut must not be lost
- * while the `.part` is being prepared) and, once {@link BodyReceiver.run} is called, copies it as
- * it arrives into the hash sink's slots: one copy per byte, each full slot written to the `.part`
- * at its offset while other threads hash the same memory. Flowing mode, no await per chunk; the
- * body is paused only while every slot is busy. Every byte received before an error is written
- * and hashed before the error is rethrown, so a retry resumes right after it.
+ * Takes a response body from its first byte on, straight from undici's parser (bytes that arrive
+ * before a cut must not be lost while the `.part` is being prepared) and, once
+ * {@link BodyReceiver.run} is called, copies it as it arrives into the hash sink's slots: one copy
+ * per byte, each full slot written to the `.part` at its offset while other threads hash the same
+ * memory. No stream and no await per chunk; the parser is paused only while every slot is busy.
+ * Every byte received before an error is written and hashed before the error is rethrown, so a
+ * retry resumes right after it.
  */
 class BodyReceiver {
   private slot: Uint8Array | undefined;
   private fill = 0;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  private paused = false;
   private writes = new Set<Promise<void>>();
   private lastWrite: Promise<unknown> = Promise.resolve();
   private writeError: unknown;
@@ -216,54 +225,43 @@ class BodyReceiver {
   private fh: FileHandle | undefined;
   private progress: BodyProgress = { written: 0 };
   private meter: ProgressMeter | undefined;
-  private readonly detach: () => void;
-  constructor(
-    private readonly body: Dispatcher.ResponseData['body'],
-    signal?: AbortSignal,
-  ) {
-    const onData = (chunk: Buffer): void => {
-      let rest = chunk;
-      if (this.pending.length === 0 && this.sink) {
-        const off = this.take(chunk);
-        (this.meter as ProgressMeter).update(this.progress.written + this.fill);
-        if (off === chunk.length) return;
-        rest = chunk.subarray(off);
-      }
-      // Not running yet, or every slot is busy (disk or hashers behind): hold on to the rest.
-      this.pending.push(rest);
-      this.pendingBytes += rest.length;
-      if (this.sink || this.pendingBytes > MAX_PENDING) body.pause();
-      this.wakeUp();
-    };
-    const onEnd = (): void => {
-      this.ended = true;
-      this.wakeUp();
-    };
-    const onError = (e: unknown): void => {
-      if (!this.failed) this.error = e;
-      this.failed = true;
-      this.wakeUp();
-    };
-    const onClose = (): void => {
-      if (!this.ended && !this.failed) onError(new Error('response body closed before its end'));
-      this.wakeUp();
-    };
-    const onAbort = (): void => {
-      onError(abortError(signal));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    body.on('data', onData);
-    body.on('end', onEnd);
-    body.on('error', onError);
-    body.on('close', onClose);
-    if (body.destroyed) onClose();
-    this.detach = () => {
-      signal?.removeEventListener('abort', onAbort);
-      body.off('data', onData);
-      body.off('end', onEnd);
-      body.off('error', onError);
-      body.off('close', onClose);
-    };
+  /** Bytes to skip instead of keep (a redirect's or an error's body), or -1. */
+  private draining = -1;
+  constructor(private readonly flow: BodyFlow) {}
+  /** A body chunk from the parser. */
+  onData(chunk: Buffer): void {
+    if (this.draining >= 0) {
+      this.draining += chunk.length;
+      // Not worth reading a large error body just to keep the connection: close it instead.
+      if (this.draining > 256 * 1024) this.flow.abort(new Error('discarded'));
+      return;
+    }
+    let rest = chunk;
+    if (this.pending.length === 0 && this.sink) {
+      const off = this.take(chunk);
+      (this.meter as ProgressMeter).update(this.progress.written + this.fill);
+      if (off === chunk.length) return;
+      rest = chunk.subarray(off);
+    }
+    // Not running yet, or every slot is busy (disk or hashers behind): hold on to the rest.
+    this.pending.push(rest);
+    this.pendingBytes += rest.length;
+    if ((this.sink || this.pendingBytes > MAX_PENDING) && !this.paused) {
+      this.paused = true;
+      this.flow.pause();
+    }
+    this.wakeUp();
+  }
+  /** The body is complete. */
+  onEnd(): void {
+    this.ended = true;
+    this.wakeUp();
+  }
+  /** The body failed (cut, timeout, abort). */
+  onError(e: unknown): void {
+    if (!this.failed) this.error = e;
+    this.failed = true;
+    this.wakeUp();
   }
   private wakeUp(): void {
     const w = this.wake;
@@ -336,7 +334,10 @@ class BodyReceiver {
             this.pending.shift();
           }
           meter.update(progress.written + this.fill);
-          if (this.pending.length === 0 && !this.ended && !this.failed) this.body.resume();
+          if (this.pending.length === 0 && this.paused && !this.ended && !this.failed) {
+            this.paused = false;
+            this.flow.resume();
+          }
           continue;
         }
         if (this.ended || this.failed) break;
@@ -348,7 +349,6 @@ class BodyReceiver {
       // Whatever happened, what was received goes to the .part (and the hash state) first.
       this.flush();
       while (this.writes.size > 0) await Promise.all(this.writes);
-      this.detach();
     }
     if (this.writeError !== undefined) {
       const e = this.writeError;
@@ -356,12 +356,88 @@ class BodyReceiver {
     }
     if (this.failed) throw this.error;
   }
+  /** Reads the rest of the body into nothing (a redirect's or an error's), keeping the connection. */
+  async drain(): Promise<void> {
+    this.draining = this.pendingBytes;
+    this.pending = [];
+    if (this.paused) {
+      this.paused = false;
+      this.flow.resume();
+    }
+    while (!this.ended && !this.failed) {
+      await new Promise<void>((r) => {
+        this.wake = r;
+      });
+    }
+  }
   /** Stops reading (on an early exit). */
   discard(): void {
-    this.detach();
     this.pending = [];
-    this.body.destroy();
+    if (!this.ended && !this.failed) {
+      this.failed = true;
+      this.flow.abort(new Error('response discarded'));
+    }
   }
+}
+
+/** The head of a response; its body flows into `body`. */
+interface ResponseHead {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: BodyReceiver;
+}
+
+/**
+ * One GET through undici's dispatcher API: body chunks go from the parser straight into a
+ * {@link BodyReceiver}, with no Readable stream in between (less work per chunk, and no window
+ * in which a cut could drop bytes already received). Resolves at the response head.
+ */
+function send(url: URL, headers: Record<string, string>, dispatcher: Dispatcher, signal?: AbortSignal): Promise<ResponseHead> {
+  return new Promise<ResponseHead>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(abortError(signal));
+      return;
+    }
+    let controller: Dispatcher.DispatchController | undefined;
+    let receiver: BodyReceiver | undefined;
+    let reason: Error | undefined;
+    const onAbort = (): void => {
+      reason = abortError(signal);
+      controller?.abort(reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const done = (): void => signal?.removeEventListener('abort', onAbort);
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart(c) {
+        controller = c;
+        if (reason) c.abort(reason);
+      },
+      onResponseStart(c, statusCode, h) {
+        if (statusCode < 200) return; // 1xx: the real head follows
+        receiver = new BodyReceiver({ pause: () => c.pause(), resume: () => c.resume(), abort: (e) => c.abort(e) });
+        resolve({ statusCode, headers: h as Record<string, string | string[] | undefined>, body: receiver });
+      },
+      onResponseData(_c, chunk) {
+        receiver?.onData(chunk);
+      },
+      onResponseEnd() {
+        done();
+        receiver?.onEnd();
+      },
+      onResponseError(_c, err) {
+        done();
+        const e = reason ?? err;
+        if (receiver) receiver.onError(e);
+        else reject(e);
+      },
+    };
+    try {
+      dispatcher.dispatch({ origin: url.origin, path: `${url.pathname}${url.search}`, method: 'GET', headers }, handler);
+    } catch (e) {
+      done();
+      reject(e);
+    }
+  });
 }
 
 /**
@@ -476,7 +552,7 @@ async function downloadLocked(options: DownloadOptions, startUrl: URL, algs: Has
         }
         // Follow redirects by hand, so credentials can be scoped to their host.
         let url = startUrl;
-        let res: Dispatcher.ResponseData | undefined;
+        let res: ResponseHead | undefined;
         for (let hop = 0; ; hop++) {
           const headers: Record<string, string> = { 'user-agent': options.userAgent ?? USER_AGENT, accept: '*/*', 'accept-encoding': 'identity' };
           const a = authHeaderFor(url, options.auth, options.env);
@@ -485,9 +561,9 @@ async function downloadLocked(options: DownloadOptions, startUrl: URL, algs: Has
             headers.range = `bytes=${offset}-`;
             headers['if-range'] = validator;
           }
-          const r = await request(url, { method: 'GET', headers, dispatcher, signal });
+          const r = await send(url, headers, dispatcher, signal);
           if (r.statusCode >= 300 && r.statusCode < 400 && r.statusCode !== 304 && r.headers.location) {
-            await r.body.dump().catch(() => undefined);
+            await r.body.drain();
             if (hop >= maxRedirects) throw new FetchError('E_TOO_MANY_REDIRECTS', `More than ${maxRedirects} redirects fetching ${label} from ${redact(startUrl)}`, { url: redact(startUrl) });
             const next = new URL(header(r.headers, 'location') as string, url);
             if (next.protocol !== 'http:' && next.protocol !== 'https:') {
@@ -502,7 +578,7 @@ async function downloadLocked(options: DownloadOptions, startUrl: URL, algs: Has
         finalUrl = url;
         const status = res.statusCode;
         if (status === 416 && offset > 0) {
-          await res.body.dump().catch(() => undefined);
+          await res.body.drain();
           await rm(part, { force: true });
           await rm(metaPath, { force: true });
           sink?.close();
@@ -513,12 +589,12 @@ async function downloadLocked(options: DownloadOptions, startUrl: URL, algs: Has
           continue;
         }
         if (status !== 200 && status !== 206) {
-          await res.body.dump().catch(() => undefined);
+          await res.body.drain();
           const retriable = status >= 500 || status === 429;
           throw new AttemptFailure('status', `HTTP ${status}`, retriable, status, parseRetryAfter(res.headers['retry-after']));
         }
-        // Start reading at once: bytes that arrive before a cut must not be lost while we prepare.
-        pump = new BodyReceiver(res.body, signal);
+        // Its receiver has been taking the body since the head: nothing received is lost while we prepare.
+        pump = res.body;
         let start = 0;
         let total: number | undefined;
         const cl = header(res.headers, 'content-length');
