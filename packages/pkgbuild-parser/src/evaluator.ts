@@ -1371,6 +1371,8 @@ export class Evaluator {
 
   /** Expands a word to fields (brace expansion, splitting, glob check), as in array elements and command arguments. */
   expandFields(w: Word, letArg = false): string[] {
+    const one = w.parts.length === 1 ? this.singlePartField(w) : undefined;
+    if (one !== undefined) return [one];
     const variants = this.braceVariants(w);
     const out: string[] = [];
     for (const parts of variants) {
@@ -1385,6 +1387,42 @@ export class Evaluator {
       }
     }
     return out;
+  }
+
+  /**
+   * The one field of a word made of a single part that needs no expansion (`foo`, `'foo'`,
+   * `"foo"`), as the general path would give it; undefined for anything else (a literal with
+   * a brace, a leading `~` or a glob character, an empty literal, expansions).
+   */
+  private singlePartField(w: Word): string | undefined {
+    const p = w.parts[0] as WordPart;
+    let v: string;
+    switch (p.type) {
+      case 'Literal': {
+        v = p.value;
+        if (v === '' || v.charCodeAt(0) === 126) return undefined; // ~
+        for (let i = 0; i < v.length; i++) {
+          const c = v.charCodeAt(i);
+          if (c === 123 || c === 42 || c === 63 || c === 91) return undefined; // { * ? [
+        }
+        break;
+      }
+      case 'SingleQuoted': case 'AnsiCQuoted': case 'Escaped':
+        v = this.quotedValue(p);
+        break;
+      case 'DoubleQuoted': {
+        v = '';
+        for (const q of p.parts) {
+          if (q.type !== 'Literal' && q.type !== 'Escaped') return undefined;
+          v += q.value;
+        }
+        break;
+      }
+      default:
+        return undefined;
+    }
+    this.ifs(w.range); // the general path reads IFS (and throws when it is unknown)
+    return v;
   }
 
   /**
