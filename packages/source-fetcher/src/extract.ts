@@ -52,12 +52,14 @@ export interface ExtractOptions {
    */
   extractor?: ExtractorChoice;
   /**
-   * bsdtar only. `stream`: the archive is decompressed once and each member header is checked
-   * before its bytes are handed to the extractor — an unsafe member is never written, even into
-   * the staging directory. `parallel`: bsdtar extracts the archive into the private staging
-   * directory while the members are checked from a second read; bsdtar's secure defaults keep
-   * everything inside staging, and nothing reaches `dest` unless every member passed. Faster on
-   * two free cores, at the cost of a second decompression. @default 'stream'
+   * bsdtar only. `stream`: the archive is decompressed once (`bsdtar -cf - @archive`) and a
+   * worker thread checks each member header before writing its bytes on to `bsdtar -xf -` — an
+   * unsafe member is never written, even into the staging directory, and a bomb is stopped at its
+   * header. The three stages run as a pipeline (1 MiB FIFOs) and overlap on two cores.
+   * `parallel`: bsdtar extracts the archive itself into the private staging directory while the
+   * worker checks the lister's stream; bsdtar's secure defaults keep everything inside staging and
+   * nothing reaches `dest` unless every member passed, but a refused member may already have been
+   * written into staging, and it costs a second decompression. @default 'stream'
    */
   check?: 'stream' | 'parallel';
 }
