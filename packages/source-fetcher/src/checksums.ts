@@ -207,9 +207,8 @@ parentPort.on('message', (job) => {
 /** `Atomics.waitAsync` (ES2024; Node ≥ 16), typed here as the configured lib predates it. */
 const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, index: number, value: number, timeout?: number): { async: boolean; value: Promise<string> | string } }).waitAsync;
 
-/** Hashing threads kept between jobs (unref'd: they never keep the process alive). */
-const idleHashers: Worker[] = [];
-const MAX_IDLE_HASHERS = 4;
+/** Hashing threads one download may use. */
+const MAX_HASHERS = 4;
 interface Ring {
   data: SharedArrayBuffer;
   ctl: Int32Array;
@@ -217,6 +216,29 @@ interface Ring {
 /** Rings kept between jobs, so their pages are not faulted in again for every download. */
 const idleRings: Ring[] = [];
 const MAX_IDLE_RINGS = 2;
+/** Hashing threads kept between jobs (unref'd: they never keep the process alive). */
+const idleHashers: Worker[] = [];
+const MAX_IDLE_HASHERS = 2;
+/** An idle hashing thread (and the idle rings) are let go after this long unused, in ms. */
+const IDLE_TIMEOUT = 30_000;
+let idleTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** Parks a hashing thread for the next download; the pool empties itself after {@link IDLE_TIMEOUT}. */
+function parkHasher(w: Worker): void {
+  w.unref();
+  if (idleHashers.length >= MAX_IDLE_HASHERS) {
+    void w.terminate();
+    return;
+  }
+  idleHashers.push(w);
+  if (idleTimer) clearTimeout(idleTimer);
+  idleTimer = setTimeout(() => {
+    idleTimer = undefined;
+    for (const x of idleHashers.splice(0)) void x.terminate();
+    idleRings.splice(0);
+  }, IDLE_TIMEOUT);
+  idleTimer.unref();
+}
 
 function takeHasher(): Worker {
   const idle = idleHashers.pop();
@@ -225,6 +247,11 @@ function takeHasher(): Worker {
   w.unref();
   // Keeps an idle worker's failure from becoming an uncaught error; a busy one has its own listener.
   w.on('error', () => undefined);
+  // A thread that died while parked is never handed out again.
+  w.on('exit', () => {
+    const i = idleHashers.indexOf(w);
+    if (i >= 0) idleHashers.splice(i, 1);
+  });
   return w;
 }
 
@@ -235,8 +262,6 @@ function takeRing(hashers: number): Ring {
   return r;
 }
 
-/** Hashing threads one download may use. */
-const MAX_HASHERS = 4;
 /** Rough cost of each algorithm here, in ms per MiB (Node's crypto; `ck` is JavaScript). */
 const HASH_COST: Record<string, number> = { ck: 2, md5: 1.4, sha1: 0.6, sha224: 0.7, sha256: 0.65, sha384: 1.1, sha512: 1.1, b2: 0.9 };
 /**
@@ -327,11 +352,7 @@ class WorkerHashSink implements HashSink {
     for (const c of this.cleanups) c();
     this.cleanups = [];
     if (this.failed === undefined) {
-      for (const w of this.hashers) {
-        w.unref();
-        if (idleHashers.length < MAX_IDLE_HASHERS) idleHashers.push(w);
-        else void w.terminate();
-      }
+      for (const w of this.hashers) parkHasher(w);
       if (idleRings.length < MAX_IDLE_RINGS) idleRings.push(this.ring);
       if (this.finished) this.done?.resolve(Object.assign({}, ...this.results) as Digests);
     }
