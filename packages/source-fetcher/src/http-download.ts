@@ -673,7 +673,14 @@ async function downloadLocked(options: DownloadOptions, startUrl: URL, algs: Has
         pump?.discard();
         if (fh) await fh.close().catch(() => undefined);
         if (signal?.aborted || isAbortError(e)) throw abortError(signal);
-        if (FetchError.isInstance(e)) throw e;
+        if (FetchError.isInstance(e)) {
+          // A failed write may have left a hole: such a .part must not be resumed.
+          if (e.code === 'E_IO') {
+            await rm(part, { force: true });
+            await rm(metaPath, { force: true });
+          }
+          throw e;
+        }
         const failure = e instanceof AttemptFailure ? e : classifyNetwork(e, inBody);
         // A freshly started part with nothing in it is not worth keeping (makepkg does the same).
         if ((await fileSize(part)) === 0) await rm(part, { force: true });
