@@ -118,10 +118,10 @@ class Parser {
   skipBlanks(): void {
     const s = this.src;
     for (;;) {
-      const c = s[this.pos];
-      if (c === ' ' || c === '\t') this.pos++;
-      else if (c === '\\' && s[this.pos + 1] === '\n') this.pos += 2;
-      else if (c === '#') {
+      const x = s.charCodeAt(this.pos);
+      if (x === 32 || x === 9) this.pos++; // space, tab
+      else if (x === 92 && s.charCodeAt(this.pos + 1) === 10) this.pos += 2; // \⏎
+      else if (x === 35) { // #
         this.readComment();
       } else return;
     }
@@ -1121,6 +1121,19 @@ class Parser {
     this.enter();
     try {
       for (;;) {
+        if (mode !== WordMode.Regex) {
+          // a run of characters that are literal here whatever follows: take them in one step
+          let e = this.pos;
+          while (e < this.len) {
+            const x = s.charCodeAt(e);
+            if (x < 128 && PLAIN_WORD[x] === 0) break;
+            e++;
+          }
+          if (e > this.pos) {
+            if (litStart === -1) litSeg = litStart = this.pos;
+            this.pos = e;
+          }
+        }
         const c = s[this.pos];
         if (c === undefined) break;
         if (mode === WordMode.Regex) {
@@ -1302,6 +1315,18 @@ class Parser {
       }
     };
     while (this.pos < limit) {
+      // a run of characters that are literal inside double quotes: take them in one step
+      let e = this.pos;
+      while (e < limit) {
+        const x = s.charCodeAt(e);
+        if (x === 34 || x === 92 || x === 36 || x === 96) break; // " \ $ `
+        e++;
+      }
+      if (e > this.pos) {
+        if (litStart === -1) litSeg = litStart = this.pos;
+        this.pos = e;
+        if (e >= limit) break;
+      }
       const c = s[this.pos] as string;
       if (c === '"' && !heredoc) break;
       if (c === '\\') {
@@ -1736,6 +1761,14 @@ class Parser {
     return { type: 'Word', parts, text: s.slice(start, this.pos), range: this.range(start, this.pos) };
   }
 }
+
+/**
+ * ASCII characters that an unquoted word (outside a `=~` regex) takes as plain literal text
+ * whatever follows them: 1, or 0 for the blanks, metacharacters, quotes, `\\`, `$` and `` ` ``.
+ * Characters from U+0080 up are all plain.
+ */
+const PLAIN_WORD = new Uint8Array(128).fill(1);
+for (const c of ' \t\n;&|()<>\\\'"`$') PLAIN_WORD[c.charCodeAt(0)] = 0;
 
 const TERMINATORS = new Set(['then', 'elif', 'else', 'fi', 'do', 'done', 'esac', '}', 'in', ']]']);
 const THEN = new Set(['then']);
