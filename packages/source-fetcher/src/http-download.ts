@@ -209,7 +209,7 @@ interface BodyFlow {
  * retry resumes right after it.
  */
 class BodyReceiver {
-  private slot: Uint8Array | undefined;
+  private slot: Buffer | undefined;
   private fill = 0;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
@@ -303,7 +303,8 @@ class BodyReceiver {
         if (!slot) break;
       }
       const n = Math.min(chunk.length - off, slot.byteLength - this.fill);
-      slot.set(n === chunk.length ? chunk : chunk.subarray(off, off + n), this.fill);
+      // fill(): a native memcpy (set() into shared memory is a slower relaxed-atomic copy).
+      slot.fill(n === chunk.length ? chunk : chunk.subarray(off, off + n), this.fill, this.fill + n);
       this.fill += n;
       off += n;
       if (this.fill === slot.byteLength) this.flush();
