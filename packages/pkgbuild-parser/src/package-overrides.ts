@@ -53,9 +53,8 @@ function walkAst(root: unknown, skip: ReadonlySet<string>, enter: (node: { type?
     // for…in over the AST's plain objects: their own keys in Object.entries' order, without the
     // [key, value] pair arrays
     for (const k in o) {
-      if (skip.has(k)) continue;
       const v = o[k];
-      if (typeof v === 'object' && v !== null) visit(v);
+      if (typeof v === 'object' && v !== null && !skip.has(k)) visit(v);
     }
   };
   visit(root);
