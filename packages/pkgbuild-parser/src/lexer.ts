@@ -54,34 +54,6 @@ export const RESERVED = new Set([
   'esac', 'select', 'function', 'time', '{', '}', '!', '[[', ']]', 'coproc',
 ]);
 
-const ARCH_BASES = ['source', 'provides', 'conflicts', 'depends', 'replaces', 'optdepends', 'makedepends', 'checkdepends',
-  'cksums', 'md5sums', 'sha1sums', 'sha224sums', 'sha256sums', 'sha384sums', 'sha512sums', 'b2sums'];
-const COMMON_ARCHES = ['x86_64', 'aarch64', 'i686', 'armv7h', 'riscv64'];
-
-/**
- * The names PKGBUILDs use most (makepkg's variables, their common `_<arch>` variants, the
- * standard functions), as string constants. Handing these out instead of fresh slices of the
- * source lets the evaluator and the model use them as object keys without converting each
- * one again.
- */
-const KNOWN_NAMES = new Map<string, string>();
-for (const n of [
-  'pkgname', 'pkgbase', 'pkgver', 'pkgrel', 'epoch', 'pkgdesc', 'url', 'install', 'changelog', 'arch', 'groups', 'license',
-  'backup', 'options', 'noextract', 'validpgpkeys', ...ARCH_BASES, ...ARCH_BASES.flatMap((b) => COMMON_ARCHES.map((a) => `${b}_${a}`)),
-  'CARCH', 'CHOST', 'srcdir', 'pkgdir', 'startdir', 'prepare', 'build', 'check', 'package', 'pkgname', '_pkgname', '_pkgver',
-]) KNOWN_NAMES.set(n, n);
-
-/** `s.slice(start, end)`, as a shared constant when it is one of the {@link KNOWN_NAMES}. */
-export function sliceName(s: string, start: number, end: number): string {
-  const w = s.slice(start, end);
-  return KNOWN_NAMES.get(w) ?? w;
-}
-
-/** `name` itself, or the equal shared constant when it is one of the {@link KNOWN_NAMES}. */
-export function internName(name: string): string {
-  return KNOWN_NAMES.get(name) ?? name;
-}
-
 /** Special single-character parameters (`$@`, `$?`, …). */
 export function isSpecialParam(c: string | undefined): boolean {
   return c === '@' || c === '*' || c === '#' || c === '?' || c === '-' || c === '$' || c === '!' || c === '0';

@@ -9,7 +9,7 @@ import type {
   CompoundCommand, FunctionDefinition, Heredoc, IfClause, ParamExpansionPart, ParamOp, Pipeline,
   Redirect, Script, SimpleCommand, Statement, TestExpr, Word, WordPart, AndOrList,
 } from './ast.js';
-import { LineMap, RESERVED, decodeAnsiC, internName, isDigit, isMeta, isName, isNameChar, isNameCode, isNameStart, isSpecialParam, sliceName } from './lexer.js';
+import { LineMap, RESERVED, decodeAnsiC, isDigit, isMeta, isName, isNameChar, isNameCode, isNameStart, isSpecialParam } from './lexer.js';
 import type { Diagnostic, Range } from './model.js';
 
 /** Maximum nesting of commands, substitutions and quotes before the parser gives up. */
@@ -640,7 +640,7 @@ class Parser {
     this.skipBlanks();
     const nameStart = this.pos;
     while (!isMeta(this.peek()) && this.peek() !== '"' && this.peek() !== "'" && this.peek() !== '$' && this.peek() !== '`') this.pos++;
-    const name = sliceName(this.src, nameStart, this.pos);
+    const name = this.src.slice(nameStart, this.pos);
     if (name === '') this.fail('`function` needs a name' + this.foundText());
     const nameRange = this.range(nameStart, this.pos);
     this.skipBlanks();
@@ -844,7 +844,7 @@ class Parser {
           this.skipBlanks();
           if (this.peek() !== ')') this.fail("syntax error near unexpected token `('" , this.pos);
           this.pos++;
-          const fnName = internName(name.text);
+          const fnName = name.text;
           if (!isValidFunctionName(fnName)) this.fail(`\`${fnName}': not a valid identifier`, name.range.start.offset);
           return this.finishFunction(start, fnName, name.range, false);
         }
@@ -884,7 +884,7 @@ class Parser {
     if (!isNameStart(s[start])) return undefined;
     let i = start + 1;
     while (i < this.len && isNameCode(s.charCodeAt(i))) i++;
-    const name = sliceName(s, start, i);
+    const name = s.slice(start, i);
     let index: Word | undefined;
     if (s[i] === '[') {
       // subscript up to the matching `]` on this word
@@ -1469,7 +1469,7 @@ class Parser {
       let i = start + 2;
       while (isNameCode(s.charCodeAt(i))) i++;
       this.pos = i;
-      return { type: 'ParamExpansion', name: sliceName(s, start + 1, i), braced: false, length: false, indirect: false, range: this.range(start, i) };
+      return { type: 'ParamExpansion', name: s.slice(start + 1, i), braced: false, length: false, indirect: false, range: this.range(start, i) };
     }
     if (isDigit(n) || isSpecialParam(n)) {
       this.pos = start + 2;
@@ -1578,7 +1578,7 @@ class Parser {
     if (isNameStart(s[i])) {
       const ns = i;
       while (isNameCode(s.charCodeAt(i))) i++;
-      name = sliceName(s, ns, i);
+      name = s.slice(ns, i);
     } else if (isDigit(s[i])) {
       const ns = i;
       while (isDigit(s[i])) i++;
