@@ -13,7 +13,7 @@ import { Parser, type ReadEntry } from 'tar';
 import { decompressStream, detectArchive, type Compression, type DetectedType } from './archive-detect.js';
 import { FetchError, abortError, isAbortError, throwIfAborted } from './errors.js';
 import { closeFd, openPumpPipes, runPump, type PumpOutcome } from './extract-pump.js';
-import { MemberChecker, TarRefusal, type CheckLimits, type Refusal, type TarHeaderInfo } from './tar-headers.js';
+import { MemberChecker, prefixHeader, TarHeaderWalker, TarRefusal, type CheckLimits, type Refusal, type TarHeaderInfo } from './tar-headers.js';
 
 /** Caps for untrusted archives. */
 export interface ExtractLimits {
@@ -269,6 +269,107 @@ async function withBsdtar(file: string, dest: string, stage: string, archiveSize
   }
 }
 
+/**
+ * Tuning of the checked bsdtar pipeline (internal; tests move the threshold to cover both paths).
+ * Archives below `inlineBelow` bytes are checked on the main thread over ordinary child pipes:
+ * the FIFO + worker path costs a few process spawns and a worker round trip up front (~0.1 s
+ * on a busy machine) that only pays off on larger archives.
+ */
+export const pipelineTuning = { inlineBelow: 8 * 1024 * 1024 };
+
+/**
+ * The same check as {@link withBsdtar}'s `stream` mode for small archives: the lister's stdout is
+ * walked on the main thread and the accepted bytes are written to the extractor's stdin.
+ */
+function withBsdtarInline(file: string, stage: string, archiveSize: number, limits: Required<ExtractLimits>, signal?: AbortSignal): Promise<ScanState> {
+  return new Promise<ScanState>((resolvePromise, reject) => {
+    const children = new Set<ChildProcess>();
+    const killAll = killer(children);
+    // -P so the stream shows names exactly as stored (bsdtar would otherwise drop '..' members and strip '/').
+    const lister = spawn('bsdtar', ['-cf', '-', '-P', '--format', 'pax', `@${file}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = ['-xf', '-', '-C', stage];
+    if (process.getuid?.() === 0) args.push('--no-same-owner');
+    const extractor = spawn('bsdtar', args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    children.add(lister);
+    children.add(extractor);
+    let settled = false;
+    const finish = (e: unknown, value?: ScanState): void => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      killAll();
+      if (e === undefined) resolvePromise(value as ScanState);
+      else reject(e);
+    };
+    const onAbort = (): void => finish(abortError(signal));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const listerDone = waitChild(lister, 'bsdtar (reading the archive)', file);
+    const extractDone = waitChild(extractor, 'bsdtar', file);
+    listerDone.catch(() => undefined);
+    extractDone.catch(() => undefined);
+    const stdin = extractor.stdin as NonNullable<typeof extractor.stdin>;
+    stdin.on('error', () => undefined); // EPIPE when the extractor failed; its exit status tells
+    const out = lister.stdout as NonNullable<typeof lister.stdout>;
+    const checker = new MemberChecker(basename(file), archiveSize, checkLimits(limits));
+    let waiting = false;
+    const walker = new TarHeaderWalker(
+      (m) => checker.check(m),
+      (b) => {
+        if (!stdin.write(b) && !waiting) {
+          waiting = true;
+          out.pause();
+          stdin.once('drain', () => {
+            waiting = false;
+            out.resume();
+          });
+        }
+      },
+    );
+    stdin.write(prefixHeader());
+    let failed = false;
+    const fail = (e: unknown): void => {
+      failed = true;
+      out.destroy();
+      if (e instanceof TarRefusal) {
+        finish(refusalError(file, e.refusal));
+        return;
+      }
+      // A malformed stream: the lister's own error (a truncated or corrupt archive) explains it best.
+      killAll();
+      listerDone.then(
+        () => finish(corrupt(file, (e as Error).message, e)),
+        (le: unknown) => finish(le),
+      );
+    };
+    out.on('data', (chunk: Buffer) => {
+      if (failed || walker.ended) return;
+      try {
+        walker.write(chunk);
+      } catch (e) {
+        fail(e);
+        return;
+      }
+      if (walker.ended) stdin.end();
+    });
+    out.on('end', () => {
+      if (failed) return;
+      listerDone.then(
+        () => {
+          try {
+            walker.end();
+          } catch (e) {
+            fail(e);
+            return;
+          }
+          stdin.end();
+          extractDone.then(() => finish(undefined, { entries: checker.entries, bytes: checker.bytes }), finish);
+        },
+        (e: unknown) => finish(e),
+      );
+    });
+  });
+}
+
 function tarStream(file: string, compression: Compression | undefined, kills: (() => void)[]): Readable {
   const raw = createReadStream(file, { highWaterMark: 1024 * 1024 });
   if (!compression) return raw;
@@ -430,7 +531,11 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
     if (choice === 'bsdtar' && !hasBsdtar()) {
       throw new FetchError('E_EXTRACT_FAILED', `bsdtar is not installed (install libarchive-tools) and extractor: 'bsdtar' was requested for ${name}`, { path: file });
     }
-    const st = useBsdtar ? await withBsdtar(file, dest, stage, archiveSize, limits, options.check ?? 'stream', signal) : await withNodeTar(file, type, stage, archiveSize, limits, signal);
+    const check = options.check ?? 'stream';
+    let st: ScanState;
+    if (!useBsdtar) st = await withNodeTar(file, type, stage, archiveSize, limits, signal);
+    else if (check === 'stream' && archiveSize < pipelineTuning.inlineBelow) st = await withBsdtarInline(file, stage, archiveSize, limits, signal);
+    else st = await withBsdtar(file, dest, stage, archiveSize, limits, check, signal);
     throwIfAborted(signal);
     const outputs = await publish(stage, dest);
     return { extracted: true, type, extractor: useBsdtar ? 'bsdtar' : 'node-tar', entries: st.entries, bytes: st.bytes, outputs };

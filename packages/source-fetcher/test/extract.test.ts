@@ -5,6 +5,7 @@ import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { tmpdir } from 'node:os';
 import { detectArchive, extractArchive, FetchError, hasBsdtar } from '../src/index.js';
+import { pipelineTuning } from '../src/extract.js';
 import { closeFd, openPumpPipes } from '../src/extract-pump.js';
 import { pumpTar, TarFormatError } from '../src/tar-headers.js';
 import { buildTar, buildZip, tarHeader, type TarMember } from './archive-builder.js';
@@ -44,10 +45,15 @@ function expectTree(dest: string): void {
   expect(readdirSync(dest).filter((n) => n.startsWith('.rbee-'))).toEqual([]);
 }
 
+const DEFAULT_INLINE_BELOW = pipelineTuning.inlineBelow;
+
+// The stream check runs through the FIFO worker pump for large archives and inline on the main
+// thread for small ones: `inlineBelow` forces one or the other for every archive here.
 const configs = ([
-  { label: 'bsdtar (stream check)', extractor: 'bsdtar', check: 'stream' },
-  { label: 'bsdtar (parallel check)', extractor: 'bsdtar', check: 'parallel' },
-  { label: 'node-tar fallback', extractor: 'node-tar' },
+  { label: 'bsdtar (stream check, FIFO worker pump)', extractor: 'bsdtar', check: 'stream', inlineBelow: 0 },
+  { label: 'bsdtar (stream check, inline)', extractor: 'bsdtar', check: 'stream', inlineBelow: Number.POSITIVE_INFINITY },
+  { label: 'bsdtar (parallel check)', extractor: 'bsdtar', check: 'parallel', inlineBelow: 0 },
+  { label: 'node-tar fallback', extractor: 'node-tar', inlineBelow: 0 },
 ] as const).filter((c) => c.extractor === 'node-tar' || hasBsdtar());
 
 describe('detectArchive', () => {
@@ -63,8 +69,14 @@ describe('detectArchive', () => {
   });
 });
 
-describe.each(configs)('extractArchive with $label', ({ label: _label, ...cfg }) => {
+describe.each(configs)('extractArchive with $label', ({ label: _label, inlineBelow, ...cfg }) => {
   const { extractor } = cfg;
+  beforeAll(() => {
+    pipelineTuning.inlineBelow = inlineBelow;
+  });
+  afterAll(() => {
+    pipelineTuning.inlineBelow = DEFAULT_INLINE_BELOW;
+  });
   let root: string;
   let archives: Record<string, string>;
   let d: string;
@@ -182,6 +194,20 @@ describe.each(configs)('extractArchive with $label', ({ label: _label, ...cfg })
     expect(readdirSync(dest)).toEqual([]);
   });
 
+  it('rejects with an AbortError when cancelled mid-extraction, srcdir as it was', async () => {
+    const d = await tempDir();
+    const file = join(d, 'big.tar.gz');
+    execFileSync('bash', ['-c', `cd ${d} && mkdir t && for i in 1 2 3; do head -c 8388608 /dev/urandom > t/f$i; done && tar -czf ${file} t && rm -r t`]);
+    const dest = await tempDir();
+    writeFileSync(join(dest, 'existing'), 'kept');
+    const ctrl = new AbortController();
+    const p = extractArchive({ file, dest, ...cfg, signal: ctrl.signal });
+    setTimeout(() => ctrl.abort(), 20);
+    const e = await rejectionOf(p);
+    expect(e.name).toBe('AbortError');
+    expect(readdirSync(dest)).toEqual(['existing']);
+  });
+
   it('rejects with an AbortError when cancelled and leaves nothing behind', async () => {
     const dest = await tempDir();
     const ctrl = new AbortController();
@@ -295,6 +321,12 @@ function sparseTar(name: string, realsize: number): Buffer {
 const pumpLimits = { maxBytes: 1e12, maxRatio: 1e9, maxEntries: 1e6, ratioFloor: 0 };
 
 describe.skipIf(!hasBsdtar())('the checked pipeline (worker pump over FIFOs)', () => {
+  beforeAll(() => {
+    pipelineTuning.inlineBelow = 0;
+  });
+  afterAll(() => {
+    pipelineTuning.inlineBelow = DEFAULT_INLINE_BELOW;
+  });
   it('puts a pax header in front, so bsdtar reads exactly the checked tar and never guesses a compression filter', async () => {
     const d = await tempDir();
     const raw = join(d, 'poly.tar');
