@@ -860,7 +860,7 @@ export class Evaluator {
           const m = new Map<number, string>();
           let next = 0;
           if (a.append && base && !base.unset) {
-            if (base.kind === 'a') for (const [k, v] of base.arr as Map<number, string>) m.set(k, v);
+            if (base.kind === 'a') (base.arr as Map<number, string>).forEach((v, k) => m.set(k, v));
             else if (base.kind === 's' && base.scalar !== undefined) m.set(0, base.scalar);
             next = maxKey(m) + 1;
           }
@@ -943,7 +943,7 @@ export class Evaluator {
     }
     const m = new Map<number, string>();
     if (base && !base.unset) {
-      if (base.kind === 'a') for (const [k, v] of base.arr as Map<number, string>) m.set(k, v);
+      if (base.kind === 'a') (base.arr as Map<number, string>).forEach((v, k) => m.set(k, v));
       else if (base.kind === 's' && base.scalar !== undefined) m.set(0, base.scalar);
     }
     let idx = this.indexValue(idxWord);
@@ -2356,14 +2356,12 @@ function arrayElements(m: Map<number, string>): string[] {
   const out: string[] = [];
   let prev = -Infinity;
   let ordered = true;
-  for (const [k, v] of m) {
-    if (k < prev) {
-      ordered = false;
-      break;
-    }
+  // (Map.forEach: for…of over a Map allocates an entry array per element)
+  m.forEach((v, k) => {
+    if (k < prev) ordered = false;
     prev = k;
     out.push(v);
-  }
+  });
   if (ordered) return out;
   return [...m.keys()].sort((a, b) => a - b).map((k) => m.get(k) as string);
 }

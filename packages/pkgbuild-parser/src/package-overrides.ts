@@ -287,7 +287,7 @@ export function extractOverrides(
   const ev = new Evaluator(opts.src, { carch: opts.carch, locale: opts.locale ?? 'C' });
   ev.overrideMode = true;
   if (names.length > 0) {
-    for (const [k, v] of globals) ev.globals.set(k, v);
+    globals.forEach((v, k) => ev.globals.set(k, v));
     for (const l of MAKEPKG_LOCALS) ev.globals.set(l, { kind: 's', unknown: true });
     ev.globals.set('pkgname', { kind: 's', scalar: pkg });
   }

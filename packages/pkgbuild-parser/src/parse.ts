@@ -121,14 +121,15 @@ function parseInner(text: string, carch: string, filename: string, locale: 'C' |
   // variables
   const vars: Record<string, Value> = {};
   const unknown = new Set<string>();
-  for (const [k, v] of res.globals) {
+  // (Map.forEach: for…of over a Map allocates an entry array per element)
+  res.globals.forEach((v, k) => {
     if (v.unknown) {
       unknown.add(k);
-      continue;
+      return;
     }
     const val = toValue(v);
     if (val !== undefined) vars[k] = val;
-  }
+  });
   if (res.chaos) for (const k of SCHEMA_KEYS) if (!(k in vars)) unknown.add(k);
   const pn = vars.pkgname;
   const pkgname = pn === undefined ? [] : Array.isArray(pn) ? pn : [pn];
@@ -140,14 +141,14 @@ function parseInner(text: string, carch: string, filename: string, locale: 'C' |
   // functions
   const functions: PkgbuildFunction[] = [];
   const fnRanges: Record<string, Range> = {};
-  for (const [name, f] of res.functions) {
+  res.functions.forEach((f, name) => {
     const b = f.def.body;
     let body: string;
     if (b.type === 'BraceGroup') body = text.slice(b.range.start.offset + 1, Math.max(b.range.start.offset + 1, b.range.end.offset - 1));
     else body = text.slice(b.range.start.offset, b.range.end.offset);
     functions.push({ name, body, range: f.def.range });
     fnRanges[name] = f.def.range;
-  }
+  });
 
   // packages
   const packages: PackageInfo[] = [];
@@ -171,7 +172,9 @@ function parseInner(text: string, carch: string, filename: string, locale: 'C' |
   }
 
   const varRanges: Record<string, Range> = {};
-  for (const [k, r] of res.assignRanges) varRanges[k] = r;
+  res.assignRanges.forEach((r, k) => {
+    varRanges[k] = r;
+  });
 
   if (diagnostics.length > 1) diagnostics.sort((a, b) => a.range.start.offset - b.range.start.offset || a.range.end.offset - b.range.end.offset);
   const pkgbuild: Pkgbuild = { pkgbase, pkgname, vars, packages, functions, unknown: [...unknown], carch };
