@@ -88,6 +88,12 @@ export function parseNumber(t: string): bigint {
 
 type LVal = { name: string; index?: bigint };
 
+const ASSIGN_OPS: ReadonlySet<string> = new Set(['=', '+=', '-=', '*=', '/=', '%=', '<<=', '>>=', '&=', '^=', '|=']);
+/** Binary operators by precedence, loosest first. */
+const LEVELS: readonly (readonly string[])[] = [
+  ['||'], ['&&'], ['|'], ['^'], ['&'], ['==', '!='], ['<=', '>=', '<', '>'], ['<<', '>>'], ['+', '-'], ['*', '/', '%'],
+];
+
 /** Evaluates an arithmetic expression text. Empty text is 0. */
 export function evalArith(src: string, env: ArithEnv, depth = 0): bigint {
   if (depth > 32) throw new ArithUnknown('arithmetic recursion too deep');
@@ -124,7 +130,6 @@ export function evalArith(src: string, env: ArithEnv, depth = 0): bigint {
     }
     return v;
   };
-  const assignOps = new Set(['=', '+=', '-=', '*=', '/=', '%=', '<<=', '>>=', '&=', '^=', '|=']);
   const assign = (): bigint => {
     const t = peek();
     if (t && t.k === 'id') {
@@ -137,7 +142,7 @@ export function evalArith(src: string, env: ArithEnv, depth = 0): bigint {
         expect(']');
       }
       const o = peek();
-      if (o && o.k === 'op' && assignOps.has(o.v)) {
+      if (o && o.k === 'op' && ASSIGN_OPS.has(o.v)) {
         p++;
         const rhs = assign();
         const lv: LVal = index === undefined ? { name: t.v } : { name: t.v, index };
@@ -169,12 +174,9 @@ export function evalArith(src: string, env: ArithEnv, depth = 0): bigint {
     }
     return c;
   };
-  const LEVELS: string[][] = [
-    ['||'], ['&&'], ['|'], ['^'], ['&'], ['==', '!='], ['<=', '>=', '<', '>'], ['<<', '>>'], ['+', '-'], ['*', '/', '%'],
-  ];
   const binaryLevel = (lvl: number): bigint => {
     if (lvl >= LEVELS.length) return power();
-    const ops = LEVELS[lvl] as string[];
+    const ops = LEVELS[lvl] as readonly string[];
     let left = binaryLevel(lvl + 1);
     for (;;) {
       const t = peek();

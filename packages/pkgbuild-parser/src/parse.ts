@@ -154,7 +154,7 @@ function parseInner(text: string, carch: string, filename: string, locale: 'C' |
   const packages: PackageInfo[] = [];
   const pkgRanges: Record<string, Record<string, Range>> = {};
   for (const p of pkgname) {
-    const f = res.functions.get(`package_${p}`) ?? res.functions.get('package');
+    const f = res.functions.size === 0 ? undefined : (res.functions.get(`package_${p}`) ?? res.functions.get('package'));
     if (!f) {
       packages.push({ name: p, overrides: {} });
       continue;
