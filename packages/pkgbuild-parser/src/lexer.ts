@@ -66,9 +66,12 @@ export function isSpecialParam(c: string | undefined): boolean {
  */
 export class LineMap {
   private readonly starts: number[];
-  /** Position by offset, for the offsets asked for so far. */
-  private readonly cache: (Position | undefined)[];
   private hint = 0;
+  /** The last two positions handed out (ranges ask for a start and an end in turn). */
+  private offA = -1;
+  private posA: Position | undefined;
+  private offB = -1;
+  private posB: Position | undefined;
   private lastStart = -1;
   private lastEnd = -1;
   private lastRange: Range | undefined;
@@ -81,13 +84,11 @@ export class LineMap {
       i = text.indexOf('\n', i + 1);
     }
     this.starts = starts;
-    // sized up front for ordinary files (growing it step by step costs more than the slots)
-    this.cache = text.length < 1 << 16 ? new Array<Position | undefined>(text.length + 1) : [];
   }
 
   position(offset: number): Position {
-    const cached = this.cache[offset];
-    if (cached !== undefined) return cached;
+    if (offset === this.offA) return this.posA as Position;
+    if (offset === this.offB) return this.posB as Position;
     // the parser asks for nearby offsets in a row: start from the last line found
     const s = this.starts;
     let line = this.hint;
@@ -102,7 +103,10 @@ export class LineMap {
       this.hint = line = lo;
     }
     const pos = { line: line + 1, column: offset - (s[line] as number) + 1, offset };
-    if (offset >= 0) this.cache[offset] = pos;
+    this.offB = this.offA;
+    this.posB = this.posA;
+    this.offA = offset;
+    this.posA = pos;
     return pos;
   }
 
