@@ -368,8 +368,9 @@ export function extractOverrides(
     if (isArray) overrides[name] = Array.isArray(val) ? val : val === undefined ? [] : [val];
     else overrides[name] = Array.isArray(val) ? (val[0] ?? '') : (val ?? '');
   }
-  // assignments makepkg does not see
-  reportIgnored(fn, matchedStatements, pkg, warn);
+  // assignments makepkg does not see (there are none where the function's text has no `=`)
+  const eq = opts.src.indexOf('=', fn.range.start.offset);
+  if (eq !== -1 && eq < fn.range.end.offset) reportIgnored(fn, matchedStatements, pkg, warn);
   const info: PackageInfo = { name: pkg, overrides };
   if (unknown.length > 0) info.unknown = unknown;
   return { info, ranges, isStatic };
