@@ -214,7 +214,13 @@ function waitChild(child: ChildProcess, what: string, file: string): Promise<str
  */
 async function withBsdtar(file: string, dest: string, stage: string, archiveSize: number, limits: Required<ExtractLimits>, check: 'stream' | 'parallel', signal?: AbortSignal): Promise<ScanState> {
   const forward = check === 'stream';
-  const pipes = await openPumpPipes(dest, forward);
+  let pipes: Awaited<ReturnType<typeof openPumpPipes>>;
+  try {
+    pipes = await openPumpPipes(dest, forward);
+  } catch {
+    // No FIFOs here (no mkfifo, or a filesystem without them): the inline check does the same job.
+    return withBsdtarInline(file, stage, archiveSize, limits, signal);
+  }
   let { listerOut, extractorIn, pumpIn, pumpOut } = pipes;
   const children = new Set<ChildProcess>();
   const killAll = killer(children);

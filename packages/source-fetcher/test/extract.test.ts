@@ -461,3 +461,40 @@ describe.skipIf(process.platform !== 'linux' || spawnSync('perl', ['-e', '1']).s
     }
   });
 });
+
+describe.skipIf(!hasBsdtar())('without FIFOs', () => {
+  let savedPath: string | undefined;
+  beforeAll(() => {
+    pipelineTuning.inlineBelow = 0;
+    savedPath = process.env.PATH;
+  });
+  afterAll(() => {
+    pipelineTuning.inlineBelow = DEFAULT_INLINE_BELOW;
+    process.env.PATH = savedPath;
+  });
+
+  it('falls back to the inline check when mkfifo cannot run, with the same refusals', async () => {
+    // A PATH with bsdtar but no mkfifo.
+    const bin = await tempDir();
+    symlinkSync(execFileSync('bash', ['-c', 'command -v bsdtar']).toString().trim(), join(bin, 'bsdtar'));
+    const root = await makeTree();
+    const d = await tempDir();
+    const good = join(d, 'a.tar.gz');
+    execFileSync('tar', ['-czf', good, '-C', root, 'pkg-1.0']);
+    const evil = join(d, 'evil.tar');
+    writeFileSync(evil, buildTar([{ name: 'ok', data: 'ok' }, { name: '../up', data: 'x' }]));
+    process.env.PATH = bin;
+    try {
+      const dest = await tempDir();
+      const r = await extractArchive({ file: good, dest });
+      expect(r.extractor).toBe('bsdtar');
+      expectTree(dest);
+      const dest2 = await tempDir();
+      const e = await rejectionOf(extractArchive({ file: evil, dest: dest2 }));
+      expect(e.code).toBe('E_UNSAFE_ARCHIVE_ENTRY');
+      expect(readdirSync(dest2)).toEqual([]);
+    } finally {
+      process.env.PATH = savedPath;
+    }
+  });
+});
