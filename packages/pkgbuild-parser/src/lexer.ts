@@ -60,9 +60,9 @@ export function isSpecialParam(c: string | undefined): boolean {
 }
 
 /**
- * Maps 0-based offsets to 1-based line/column positions in O(log lines). Positions (and a range
- * asked for twice in a row, as nested nodes of the same extent do) are shared, not rebuilt:
- * the AST holds them as plain read-only data.
+ * Maps 0-based offsets to 1-based line/column positions in O(log lines). The last two positions
+ * and the last range are handed out again when asked for again (nested nodes of the same extent
+ * ask in a row): the AST holds ranges as plain read-only data, shared where they are equal.
  */
 export class LineMap {
   private readonly starts: number[];
