@@ -180,7 +180,8 @@ class Parser {
     if (c === ']' && s[pos + 1] === ']') return isMeta(s[pos + 2]) ? ']]' : undefined;
     if (!isNameStart(c)) return undefined;
     let e = pos + 1;
-    while (e < this.len && isNameCode(s.charCodeAt(e))) e++;
+    // reserved words have at most 8 characters: no need to scan a longer name to its end
+    while (e < this.len && e - pos <= 8 && isNameCode(s.charCodeAt(e))) e++;
     if (e - pos > 8) return undefined;
     if (!isMeta(s[e])) return undefined;
     const w = s.slice(pos, e);

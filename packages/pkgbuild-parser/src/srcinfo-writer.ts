@@ -94,12 +94,18 @@ function archKeys(arch: string): readonly string[] {
 }
 
 /** A global array as `srcinfo_write_global` prints it: undefined when unset or empty. */
-function globalArray(vars: ReadonlyMap<string, Value>, key: string): readonly string[] | undefined {
-  const v = vars.get(key);
+function globalArray(v: Value | undefined): readonly string[] | undefined {
   if (v === undefined) return undefined;
   if (typeof v === 'string') return [v];
   return v.length > 0 ? v : undefined;
 }
+
+/** Where each key `srcinfo_write_global` prints has its slot: the scalars, then the arrays. */
+const GLOBAL_SLOTS = new Map<string, number>(
+  [...SRCINFO_GLOBAL_SCALARS, ...SRCINFO_GLOBAL_ARRAYS].map((key, i) => [key, i] as const),
+);
+const ARRAYS_AT = SRCINFO_GLOBAL_SCALARS.length;
+const ARCH_SLOT = GLOBAL_SLOTS.get('arch') as number;
 
 /**
  * Render a PKGBUILD model as the exact text `makepkg --printsrcinfo` (makepkg 6.0.2) prints for it.
@@ -124,33 +130,40 @@ function globalArray(vars: ReadonlyMap<string, Value>, key: string): readonly st
  */
 export function toSrcinfo(pkgbuild: Pkgbuild, opts: SrcinfoOptions = {}): string {
   const locale = opts.locale ?? 'C';
-  // one pass over the keys the model holds, then map look-ups: probing the object for every
-  // key makepkg prints (most of them absent) costs far more than this
-  const vars = new Map<string, Value>();
+  // one pass over the keys the model holds: makepkg's global keys into their slots, other keys
+  // (the `_<arch>` variants among them) into a map. Probing the object for every key makepkg
+  // prints (most of them absent) costs far more.
+  const slots: (Value | undefined)[] = new Array<Value | undefined>(GLOBAL_SLOTS.size);
+  let others: Map<string, Value> | undefined;
   const record = pkgbuild.vars;
   for (const key in record) {
     const v = record[key];
-    if (v !== undefined) vars.set(key, v);
+    if (v === undefined) continue;
+    const slot = GLOBAL_SLOTS.get(key);
+    if (slot !== undefined) slots[slot] = v;
+    else if (key.includes('_')) (others ??= new Map()).set(key, v);
   }
 
   // pkgbase section
   let out = `pkgbase = ${pkgbuild.pkgbase}\n`;
-  for (const key of SRCINFO_GLOBAL_SCALARS) {
-    const v = vars.get(key);
+  for (let i = 0; i < ARRAYS_AT; i++) {
+    const v = slots[i];
     if (v === undefined) continue;
     const s = asScalar(v);
-    if (s !== '') out += attr(key, [s], locale);
+    if (s !== '') out += attr(SRCINFO_GLOBAL_SCALARS[i] as string, [s], locale);
   }
-  for (const key of SRCINFO_GLOBAL_ARRAYS) {
-    const arr = globalArray(vars, key);
-    if (arr) out += attr(key, arr, locale);
+  for (let i = 0; i < SRCINFO_GLOBAL_ARRAYS.length; i++) {
+    const arr = globalArray(slots[ARRAYS_AT + i]);
+    if (arr) out += attr(SRCINFO_GLOBAL_ARRAYS[i] as string, arr, locale);
   }
-  const globalArch = globalArray(vars, 'arch') ?? [];
-  for (const a of globalArch) {
-    if (a === 'any') continue;
-    for (const key of archKeys(a)) {
-      const arr = globalArray(vars, key);
-      if (arr) out += attr(key, arr, locale);
+  const globalArch = globalArray(slots[ARCH_SLOT]) ?? [];
+  if (others !== undefined) {
+    for (const a of globalArch) {
+      if (a === 'any') continue;
+      for (const key of archKeys(a)) {
+        const arr = globalArray(others.get(key));
+        if (arr) out += attr(key, arr, locale);
+      }
     }
   }
 
