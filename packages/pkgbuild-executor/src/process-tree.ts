@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
+import type { Writable } from 'node:stream';
 import { abortError, ExecutorError } from './errors.js';
 
 /** Name of the environment variable that marks every process of one spawned tree. */
@@ -26,7 +27,18 @@ export interface TreeOptions {
   sweep: boolean;
   /** What is running, for error messages. */
   what: string;
+  /**
+   * Hold the tree at a gate: a pipe on fd {@link GATE_FD} in the child that receives `go` when
+   * this promise resolves. When it rejects, the tree is killed and `runTree` rejects with the
+   * reason.
+   */
+  gate?: Promise<unknown>;
 }
+
+/** The child's descriptor for the gate pipe (fd 4 is taken by the parent watch). */
+export const GATE_FD = 5;
+/** Environment variable telling the driver which descriptor the gate is on. */
+export const GATE_ENV = 'RBEE_EXECUTOR_GATE';
 
 export interface TreeResult {
   exitCode: number | null;
@@ -96,7 +108,7 @@ export function runTree(opts: TreeOptions): Promise<TreeResult> {
     const args = opts.sweep ? ['-c', PARENT_WATCH, 'rbee-watch', opts.command, ...opts.args] : opts.args;
     const child = spawn(command, args, {
       detached: true,
-      stdio: [opts.sweep ? 'pipe' : 'ignore', 'pipe', 'pipe', opts.records ? 'pipe' : 'ignore'],
+      stdio: [opts.sweep ? 'pipe' : 'ignore', 'pipe', 'pipe', opts.records ? 'pipe' : 'ignore', ...(opts.gate ? (['ignore', 'pipe'] as const) : [])],
       env: { ...opts.env, [TREE_TOKEN_VAR]: opts.token },
       ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
     });
@@ -123,6 +135,18 @@ export function runTree(opts: TreeOptions): Promise<TreeResult> {
         if (exited && open.size === 0) finish();
       });
     });
+
+    const gatePipe = opts.gate ? ((child.stdio as readonly unknown[])[GATE_FD] as Writable | null | undefined) : undefined;
+    gatePipe?.on('error', () => undefined);
+    opts.gate?.then(
+      () => {
+        if (!settled && !exited) gatePipe?.end('go\n');
+      },
+      (reason: unknown) => {
+        gatePipe?.destroy();
+        terminate(reason instanceof Error ? reason : new Error(String(reason)));
+      },
+    );
 
     const onAbort = (): void => terminate(abortError(signal, opts.what));
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -182,6 +206,7 @@ export function runTree(opts: TreeOptions): Promise<TreeResult> {
       clearTimeout(drainTimer);
       for (const s of streams) (s as { destroy?: () => void } | null)?.destroy?.();
       child.stdin?.destroy();
+      gatePipe?.destroy();
     }
 
     function finish(): void {

@@ -19,6 +19,10 @@
 #   NOPKGDIR <name>   (a pkgdir record was given and has no entry for this package)
 #   VER <pkgbase> <pkgver> <pkgrel> <epoch> <n> <pkgname 1..n>   (after sourcing)
 
+# RBEE_EXECUTOR_GATE: a descriptor to wait on (a line "go") after sourcing, before any function
+__rbee_gate=${RBEE_EXECUTOR_GATE-}
+[[ $__rbee_gate =~ ^[0-9]+$ ]] || __rbee_gate=
+unset RBEE_EXECUTOR_GATE
 __rbee_phase=$1 __rbee_buildfile=$2 startdir=$3 srcdir=$4 __rbee_pkgdirbase=$5 __rbee_scratch=$6 __rbee_mark=$7 CARCH=$8
 shift 8
 __rbee_funcs=("$@")
@@ -160,6 +164,16 @@ pkgbase=${pkgbase:-${pkgname[0]}}
 __rbee_rec VER "$pkgbase" "$pkgver" "$pkgrel" "${epoch-}" "${#pkgname[@]}" "${pkgname[@]}"
 shopt -s extglob
 __rbee_save_shopts
+
+# started early (while the caller extracts the sources): wait for the word to go; the caller
+# kills the tree instead when it will not come
+if [[ $__rbee_gate ]]; then
+	IFS= read -r -u "$__rbee_gate" __rbee_go || __rbee_go=
+	eval "exec $__rbee_gate<&-"
+	[[ $__rbee_go = go ]] || exit 7
+	unset __rbee_go
+fi
+unset __rbee_gate
 
 if [[ $__rbee_phase = build ]]; then
 	# set pkgdir to something "sensible" for (not recommended) use during build(), as makepkg does

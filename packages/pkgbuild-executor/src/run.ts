@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { DEFAULT_PATH, defaultBuildFlags, defaultChost, hostCarch, validateEnv } from './build-env.js';
 import { writeDriver } from './drivers.js';
 import { abortError, ExecutorError } from './errors.js';
-import { FieldReader, LineSplitter, runTree } from './process-tree.js';
+import { FieldReader, GATE_ENV, GATE_FD, LineSplitter, runTree } from './process-tree.js';
 import { bwrapArgs, checkBash, DEFAULT_BWRAP, resolveSandbox, type SandboxMode } from './sandbox.js';
 
 /** A step of a build, in the order makepkg runs them. `package` means `package()` or every `package_<name>()`. */
@@ -103,6 +103,15 @@ export interface RunOptions {
    * @default 3000
    */
   killGraceMs?: number;
+  /**
+   * Start early, run later: the sandbox is set up and the PKGBUILD sourced at once (as makepkg
+   * sources it before it extracts), but no function runs until this promise resolves. A caller
+   * passes its extraction here so that the build's start-up overlaps it. If the promise rejects,
+   * no function runs, the process tree is killed, and `runPkgbuild` rejects with the same reason.
+   * The wait counts towards `timeoutMs`.
+   * @example runPkgbuild({ ..., startAfter: extractArchive(...) })
+   */
+  startAfter?: Promise<unknown>;
   /** Cancels the run: the whole process tree is killed and the promise rejects with an `AbortError`. */
   signal?: AbortSignal;
   /** Receives every output line as it is printed. */
@@ -321,7 +330,7 @@ export async function runPkgbuild(options: RunOptions): Promise<RunResult> {
       options.onLine?.({ stream, line, function: state.current[stream] });
     };
 
-    const runPhase = async (phase: 'build' | 'package', fns: string[]): Promise<void> => {
+    const runPhase = async (phase: 'build' | 'package', fns: string[], gate?: Promise<unknown>): Promise<void> => {
       const reader = new FieldReader();
       const out = new LineSplitter((l) => emit('stdout', l));
       const err = new LineSplitter((l) => emit('stderr', l));
@@ -439,7 +448,12 @@ export async function runPkgbuild(options: RunOptions): Promise<RunResult> {
           // fakeroot records ownership changes; it must not also attempt the real chown: in a
           // user namespace (bwrap run by a non-root user) that fails with EINVAL, which fakeroot
           // does not ignore the way it ignores EPERM
-          env: phase === 'package' && fakeroot ? { ...env, FAKEROOTDONTTRYCHOWN: '1' } : env,
+          env: {
+            ...env,
+            ...(phase === 'package' && fakeroot ? { FAKEROOTDONTTRYCHOWN: '1' } : {}),
+            ...(gate ? { [GATE_ENV]: String(GATE_FD) } : {}),
+          },
+          ...(gate ? { gate } : {}),
           cwd: srcdir,
           records: true,
           onStdout: (c) => out.push(c),
@@ -489,10 +503,15 @@ export async function runPkgbuild(options: RunOptions): Promise<RunResult> {
     };
 
     const buildFns = (['prepare', 'pkgver', 'build', 'check'] as const).filter((s) => steps.has(s));
-    if (buildFns.length > 0 || !steps.has('package')) await runPhase('build', buildFns);
+    // the first process waits at the gate; a later one starts after it, so the gate is open then
+    let gate = options.startAfter;
+    if (buildFns.length > 0 || !steps.has('package')) {
+      await runPhase('build', buildFns, gate);
+      gate = undefined;
+    }
     if (steps.has('package')) {
       if (signal?.aborted) throw abortError(signal, 'runPkgbuild');
-      await runPhase('package', []);
+      await runPhase('package', [], gate);
     }
     return {
       pkgver: info.pkgver,
