@@ -133,7 +133,7 @@ export function toSrcinfo(pkgbuild: Pkgbuild, opts: SrcinfoOptions = {}): string
   // one pass over the keys the model holds: makepkg's global keys into their slots, other keys
   // (the `_<arch>` variants among them) into a map. Probing the object for every key makepkg
   // prints (most of them absent) costs far more.
-  const slots: (Value | undefined)[] = new Array<Value | undefined>(GLOBAL_SLOTS.size);
+  const slots: (Value | undefined)[] = [];
   let others: Map<string, Value> | undefined;
   const record = pkgbuild.vars;
   for (const key in record) {
