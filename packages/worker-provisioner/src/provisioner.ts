@@ -20,6 +20,7 @@ import { cacheVerified, recordVerified } from './verified-cache.js';
 import { hashTree, verifyTree, writeFileAtomic, type ManifestCapabilities, type WorkerManifest } from './manifest.js';
 import {
   loadStages,
+  type BuildLine,
   type CatalogLike,
   type CatalogVariantLike,
   type CatalogWorkerLike,
@@ -669,20 +670,34 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
         reporter.phaseDone('verify');
       }
       throwIfAborted(signal);
+      // Output the build prints before its first function (the PKGBUILD's top level) waits here
+      // while the extraction runs, so that events keep makepkg's order.
+      let held: BuildLine[] | undefined;
+      let extraction: Promise<void> | undefined;
       if (hasVcs) reporter.phaseSkipped('extract', 'VCS sources were checked out with their download');
       else if (!trusted && fetched.length === 0) reporter.phaseSkipped('extract', 'the PKGBUILD has no sources');
       else {
         ctx.phase = 'extract';
         reporter.phaseStart('extract');
-        // everything is in the cache and verified now: link into srcdir and unpack, no transfer, no re-hash
-        await stages.fetchSources({ ...common, verify: false, extract: true });
-        reporter.phaseDone('extract');
+        held = [];
+        // everything is in the cache and verified now: link into srcdir and unpack, no transfer,
+        // no re-hash. The build's sandbox starts meanwhile (below) and runs its first function
+        // once this is done.
+        extraction = stages.fetchSources({ ...common, verify: false, extract: true }).then(() => {
+          reporter.phaseDone('extract');
+          ctx.buildStarted = true;
+          const lines = held ?? [];
+          held = undefined;
+          for (const l of lines) onBuildLine(l);
+        });
+        // handled where the build's result is awaited; this keeps a failure before then from
+        // counting as unhandled
+        extraction.catch(() => undefined);
       }
-      throwIfAborted(signal);
 
       // 5. build: prepare → pkgver → build → check → package
       const present = functionNames(pkgbuild);
-      ctx.buildStarted = true;
+      if (!extraction) ctx.buildStarted = true;
       const skipCheck = this.options.skipCheck ?? false;
       // the executor runs every step in one bash session (pkgver() feeds the later ones) and says
       // when each function starts and returns; phases are reported in makepkg's order, with the
@@ -715,6 +730,19 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
           open = false;
         }
       };
+      const onBuildLine = (l: BuildLine): void => {
+        if (held) {
+          held.push(l);
+          return;
+        }
+        if (l.function === null || l.function === undefined) {
+          reporter.emit({ type: 'log', phase: (steps[Math.max(pos, 0)] ?? 'prepare') as ProvisionPhase, stream: l.stream, line: l.line });
+          return;
+        }
+        const phase = phaseOfFunction(l.function);
+        advanceTo(phase);
+        reporter.emit({ type: 'log', phase, stream: l.stream, line: l.line });
+      };
       let run: Awaited<ReturnType<Stages['runPkgbuild']>>;
       try {
         run = await stages.runPkgbuild({
@@ -741,17 +769,19 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
             // split packages run several package_*() functions: 'package' closes after the last
             else closePhase(phaseOfFunction(f.function));
           },
-          onLine: (l) => {
-            if (l.function === null || l.function === undefined) {
-              reporter.emit({ type: 'log', phase: (steps[Math.max(pos, 0)] ?? 'prepare') as ProvisionPhase, stream: l.stream, line: l.line });
-              return;
-            }
-            const phase = phaseOfFunction(l.function);
-            advanceTo(phase);
-            reporter.emit({ type: 'log', phase, stream: l.stream, line: l.line });
-          },
+          onLine: onBuildLine,
+          ...(extraction ? { startAfter: extraction } : {}),
         });
       } catch (e) {
+        // the extraction failed (the build then never ran a function), or the build failed
+        // before its gate: either way, nothing may still be writing into srcdir
+        if (extraction) {
+          const failed = await extraction.then(
+            () => undefined,
+            (x: unknown) => ({ x }),
+          );
+          if (failed) throw failed.x;
+        }
         // a function that failed before printing anything still gets its phase marked failed
         const fn = (e as { function?: unknown }).function;
         if (!isAbortError(e) && typeof fn === 'string') advanceTo(phaseOfFunction(fn));

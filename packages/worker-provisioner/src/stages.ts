@@ -103,6 +103,8 @@ export interface Stages {
     fakeroot?: boolean | 'auto';
     signal?: AbortSignal;
     onLine?: (line: BuildLine) => void;
+    /** Start the sandbox and source the PKGBUILD now; run no function before this resolves (it must be honoured: it carries the extraction). */
+    startAfter?: Promise<unknown>;
     onFunction?: (event: { function: string; status: 'start' | 'end'; durationMs?: number }) => void;
     onWarning?: (message: string) => void;
     logFile?: string;

@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isProvisionEvent, ProvisionError, WorkerProvisioner, type ProvisionEvent, type WorkerProvisionerOptions } from '../src/index.js';
@@ -494,6 +494,60 @@ describe('the installed workers', () => {
     expect(third.error).toBeUndefined();
     expect(phases(third.events)).toContain('verify:done');
     expect(files.requests.length).toBe(before + 2);
+  });
+
+  // The build's sandbox starts and sources the PKGBUILD while the sources are extracted; its
+  // first function runs only after the extraction, and output keeps makepkg's order.
+  const gatedPkgbuild = `pkgname=test-gated
+pkgver=1.0.0
+pkgrel=1
+arch=(any)
+license=(MIT)
+source=(payload.tar.gz)
+sha256sums=(SKIP)
+echo "top-level output"
+package() {
+  install -Dm755 "$srcdir/payload/run.sh" "$pkgdir/usr/bin/test-gated"
+}
+`;
+
+  it('the build starts during the extraction but runs package() only after it; top-level output follows extract:done', async () => {
+    const dir = await tempDir('rbee-gated-');
+    homes.push(dir);
+    await mkdir(join(dir, 'stage/payload'), { recursive: true });
+    await writeFile(join(dir, 'stage/payload/run.sh'), '#!/bin/sh\necho test-gated 1.0.0\n', { mode: 0o755 });
+    await writeFile(join(dir, 'PKGBUILD'), gatedPkgbuild);
+    expect(spawnSync('bsdtar', ['-czf', join(dir, 'payload.tar.gz'), '-C', join(dir, 'stage'), 'payload']).status).toBe(0);
+    const p = await newProvisioner();
+    const events: ProvisionEvent[] = [];
+    const w = await p.installFromDirectory(dir, { onEvent: (e) => events.push(e) });
+    expect(spawnSync(w.path, { encoding: 'utf8' }).stdout.trim()).toBe('test-gated 1.0.0');
+    const at = (pred: (e: ProvisionEvent) => boolean): number => events.findIndex(pred);
+    const extractDone = at((e) => e.type === 'phase' && e.phase === 'extract' && e.status === 'done');
+    const topLevel = at((e) => e.type === 'log' && e.line === 'top-level output');
+    const packageStart = at((e) => e.type === 'phase' && e.phase === 'package' && e.status === 'start');
+    expect(extractDone).toBeGreaterThan(0);
+    expect(topLevel).toBeGreaterThan(extractDone);
+    expect(packageStart).toBeGreaterThan(extractDone);
+  });
+
+  it('an extraction that fails while the build waits: E_EXTRACT_FAILED, no function ran, no build process left', async () => {
+    const dir = await tempDir('rbee-gated-');
+    homes.push(dir);
+    await writeFile(join(dir, 'PKGBUILD'), gatedPkgbuild);
+    // gzip magic, then garbage: detected as an archive, fails to extract
+    await writeFile(join(dir, 'payload.tar.gz'), Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08, 0x00]), Buffer.alloc(4096, 0x5a)]));
+    const p = await newProvisioner();
+    const events: ProvisionEvent[] = [];
+    const error = await p.installFromDirectory(dir, { onEvent: (e) => events.push(e) }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: 'E_EXTRACT_FAILED' });
+    expect(phases(events)).toContain('extract:failed');
+    expect(phases(events).some((x) => x.startsWith('package:start'))).toBe(false);
+    expect(pidsMatching(join(dir, 'PKGBUILD'))).toEqual([]);
+    expect(await p.list()).toEqual([]);
   });
 
   it('installFromDirectory builds a local PKGBUILD directory like makepkg -si (no catalog)', async () => {
