@@ -59,16 +59,26 @@ export interface WorkerManifest {
 
 const SKIP_AT_ROOT = new Set([MANIFEST_NAME, BUILD_LOG_NAME]);
 
-/** sha256 of a file, read in 4 MiB blocks into one buffer (no stream machinery per chunk). */
+/**
+ * sha256 of a file, read in 2 MiB blocks into two alternating buffers: the next block is read
+ * (on libuv's thread pool) while the current one is hashed, so a large file costs about the
+ * longer of the two, not their sum.
+ */
 async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
   const fh = await open(path, 'r');
   try {
-    const buf = Buffer.allocUnsafe(4 << 20);
+    const bufs: readonly Buffer[] = [Buffer.allocUnsafe(2 << 20), Buffer.allocUnsafe(2 << 20)];
+    let i = 0;
+    let pending = fh.read(bufs[0] as Buffer, 0, 2 << 20, null);
     for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      const { bytesRead } = await pending;
       if (bytesRead === 0) break;
-      hash.update(buf.subarray(0, bytesRead));
+      const cur = bufs[i] as Buffer;
+      i ^= 1;
+      const next = bufs[i] as Buffer;
+      pending = fh.read(next, 0, next.length, null);
+      hash.update(cur.subarray(0, bytesRead));
     }
   } finally {
     await fh.close();
