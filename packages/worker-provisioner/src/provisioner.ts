@@ -45,6 +45,7 @@ import {
   installedVersions,
   publishVersion,
   readCurrent,
+  removeTree,
   removeVersionDir,
   removeWorkerDir,
   repairWorker,
@@ -221,6 +222,7 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
   private ownCatalog: (CatalogLike & { close?: () => Promise<void> }) | undefined;
   private stagesPromise: Promise<Stages> | undefined;
   private sweepPromise: Promise<void> | undefined;
+  private readonly background = new Set<Promise<unknown>>();
   private readonly inflight = new Map<string, SharedJob>();
 
   constructor(options: WorkerProvisionerOptions = {}) {
@@ -381,10 +383,12 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
   }
 
   /**
-   * Release what the provisioner opened itself (the connection pool of a catalog client it
-   * created from options or a URL). A catalog client passed in is left to its owner.
+   * Finish background clean-up (a version replaced by a forced reinstall is deleted after the
+   * answer) and release what the provisioner opened itself (the connection pool of a catalog
+   * client it created from options or a URL). A catalog client passed in is left to its owner.
    */
   async close(): Promise<void> {
+    await Promise.allSettled([...this.background]);
     const own = this.ownCatalog;
     this.ownCatalog = undefined;
     this.catalogPromise = undefined;
@@ -898,7 +902,10 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
     await writeFileAtomic(join(root, MANIFEST_NAME), `${JSON.stringify(manifest, null, 2)}\n`, 0o444);
     // last point where cancelling leaves the previous state: after the rename the new version is live
     throwIfAborted(signal);
-    await publishVersion(this.layout, pkgname, dirName, root, ctx.reporter.jobId);
+    // a forced reinstall replaces the same version: the old copy is deleted after the answer
+    await publishVersion(this.layout, pkgname, dirName, root, ctx.reporter.jobId, {
+      disposeReplaced: (path) => this.inBackground(removeTree(path)),
+    });
     const installed = (await installedVersions(this.layout, pkgname)).find((v) => v.dirName === dirName);
     if (!installed) throw new ProvisionError('E_INSTALL_FAILED', `${finalDir} vanished right after it was published`);
     return toWorkerBinary(installed, dirName);
@@ -906,6 +913,12 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
 
   // ---------------------------------------------------------------------------------------
   // helpers
+
+  /** Clean-up that need not delay an answer; {@link close} waits for it. */
+  private inBackground(work: Promise<unknown>): void {
+    const p = work.catch(() => undefined).finally(() => this.background.delete(p));
+    this.background.add(p);
+  }
 
   private retention(): { keepFailed?: number; maxFailedAgeMs?: number } {
     return {

@@ -147,6 +147,14 @@ export async function publishVersion(
   dirName: string,
   stagedDir: string,
   jobId: string,
+  opts: {
+    /**
+     * Takes over the removal of the replaced directory (already moved aside and no longer
+     * current) instead of waiting for it; a crash before it is done leaves a directory that
+     * {@link repairWorker} removes.
+     */
+    disposeReplaced?: (path: string) => void;
+  } = {},
 ): Promise<void> {
   await mkdir(home.workerDir(pkgname), { recursive: true });
   const target = join(home.workerDir(pkgname), dirName);
@@ -162,7 +170,8 @@ export async function publishVersion(
     throw e;
   }
   await switchCurrent(home, pkgname, dirName);
-  if (aside) await removeTree(aside);
+  if (aside && opts.disposeReplaced) opts.disposeReplaced(aside);
+  else if (aside) await removeTree(aside);
 }
 
 /**

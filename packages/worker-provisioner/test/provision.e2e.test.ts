@@ -483,6 +483,9 @@ describe('the installed workers', () => {
     expect(result?.path).toBe(first.path);
     expect(events.at(-1)).not.toHaveProperty('alreadyInstalled');
     expect(phases(events)).toContain('package:done');
+    // the replaced copy is deleted in the background; close() waits for it
+    await p.close();
+    expect((await readdir(join(p.home, 'workers/test-http-bin'))).sort()).toEqual(['1.0.0-1', 'current']);
     // verified before and unchanged since: not hashed again
     expect(phases(events)).toContain('verify:skipped');
     expect((await p.verify('test-http-bin')).ok).toBe(true);

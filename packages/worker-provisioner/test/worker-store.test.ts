@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readlink, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -52,6 +52,22 @@ describe('workers home', () => {
     expect(versions.map((v) => v.dirName).sort()).toEqual(['0.1.0-1', '0.2.0-1']);
     const old = versions.find((v) => v.dirName === '0.1.0-1');
     expect(old && (await verifyTree(old.dir, old.manifest)).changed).toEqual([]);
+  });
+
+  it('a forced reinstall can hand the replaced copy over for later removal; repair removes it after a crash', async () => {
+    await publishVersion(home, 'w', '0.1.0-1', await stage('w', '0.1.0-1', 'one'), 'job1');
+    const handed: string[] = [];
+    await publishVersion(home, 'w', '0.1.0-1', await stage('w', '0.1.0-1', 'two'), 'job2', { disposeReplaced: (p) => handed.push(p) });
+    expect(handed).toEqual([join(home.workerDir('w'), '.old~job2~0.1.0-1')]);
+    // the new copy is live and listed; the old one is out of sight until it is removed
+    const versions = await installedVersions(home, 'w');
+    expect(versions.map((v) => v.dirName)).toEqual(['0.1.0-1']);
+    expect(await readFile(join(home.versionDir('w', '0.1.0-1'), 'usr/bin/w'), 'utf8')).toContain('two');
+    expect(await readCurrent(home, 'w')).toBe('0.1.0-1');
+    // never removed (the process died): the next repair finishes the job
+    await repairWorker(home, 'w');
+    expect((await readdir(home.workerDir('w'))).sort()).toEqual(['0.1.0-1', 'current']);
+    expect(await readFile(join(home.versionDir('w', '0.1.0-1'), 'usr/bin/w'), 'utf8')).toContain('two');
   });
 
   it('a crash between the two renames of a forced reinstall is rolled back to the old version', async () => {

@@ -17,7 +17,11 @@ export async function buildCommand(ctx: CommandContext, dir: string, opts: Build
     verb: 'built and installed',
     async start({ jobId, signal, onEvent }) {
       const provisioner = await createProvisioner(ctx, { withCatalog: false, sandbox: opts.sandbox, ...(opts.carch ? { carch: opts.carch } : {}) });
-      return provisioner.installFromDirectory(abs, { jobId, signal, onEvent, force: opts.force === true });
+      try {
+        return await provisioner.installFromDirectory(abs, { jobId, signal, onEvent, force: opts.force === true });
+      } finally {
+        await provisioner.close();
+      }
     },
   });
 }

@@ -28,14 +28,19 @@ export async function installCommand(ctx: CommandContext, id: string, opts: Inst
     async start({ jobId, signal, onEvent }) {
       if (locationError !== undefined) throw locationError;
       const provisioner = await createProvisioner(ctx, { sandbox: opts.sandbox, ...(opts.carch ? { carch: opts.carch } : {}) });
-      return provisioner.provision(id, {
-        jobId,
-        signal,
-        onEvent,
-        backend: opts.backend,
-        fromSource: opts.fromSource === true,
-        force: opts.force === true,
-      });
+      try {
+        return await provisioner.provision(id, {
+          jobId,
+          signal,
+          onEvent,
+          backend: opts.backend,
+          fromSource: opts.fromSource === true,
+          force: opts.force === true,
+        });
+      } finally {
+        // finishes background clean-up (a version replaced by --force) before the process exits
+        await provisioner.close();
+      }
     },
   });
 }
