@@ -32,6 +32,28 @@ describe('words and quoting', () => {
     expect(w.parts[3]).toMatchObject({ type: 'AnsiCQuoted', value: 'e\n' });
   });
 
+  it('ends a literal where the expansion after it begins (words, double quotes, assignments)', () => {
+    // x xy$b"cd${e}"
+    const w = word('xy$b"cd${e}"');
+    expect(w.parts.map((p) => [p.type, p.range.start.offset, p.range.end.offset])).toEqual([
+      ['Literal', 2, 4],
+      ['ParamExpansion', 4, 6],
+      ['DoubleQuoted', 6, 14],
+    ]);
+    const dq = w.parts[2];
+    if (dq?.type !== 'DoubleQuoted') throw new Error();
+    expect(dq.parts.map((p) => [p.type, p.range.start.offset, p.range.end.offset])).toEqual([
+      ['Literal', 7, 9],
+      ['ParamExpansion', 9, 13],
+    ]);
+    const v = simple('a=xy$b').assignments[0]?.value;
+    if (!v || v.type !== 'Word') throw new Error('no assignment');
+    expect(v.parts.map((p) => [p.type, p.range.start.offset, p.range.end.offset])).toEqual([
+      ['Literal', 2, 4],
+      ['ParamExpansion', 4, 6],
+    ]);
+  });
+
   it('removes line continuations outside single quotes', () => {
     const w = word("ab\\\ncd'x\\\ny'");
     expect(w.parts).toMatchObject([{ type: 'Literal', value: 'abcd' }, { type: 'SingleQuoted', value: 'x\\\ny' }]);

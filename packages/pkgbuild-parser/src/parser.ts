@@ -1109,11 +1109,10 @@ class Parser {
     // holds what came before a line continuation
     let lit = '';
     let litSeg = 0;
-    // `textEnd`: where the literal's text ends when a `$…` part was parsed first (its range then
-    // still ends at the current position, as it always has)
+    // `textEnd`: where the literal ends when a `$…` part after it was parsed first
     const flush = (textEnd = this.pos): void => {
       if (litStart !== -1) {
-        parts.push({ type: 'Literal', value: lit + s.slice(litSeg, textEnd), range: this.range(litStart, this.pos) });
+        parts.push({ type: 'Literal', value: lit + s.slice(litSeg, textEnd), range: this.range(litStart, textEnd) });
         litStart = -1;
         lit = '';
       }
@@ -1306,11 +1305,10 @@ class Parser {
     let lit = '';
     let litSeg = 0;
     const limit = end === -1 ? this.len : end;
-    // `textEnd`: where the literal's text ends when a `$…` part was parsed first (its range then
-    // still ends at the current position, as it always has)
+    // `textEnd`: where the literal ends when a `$…` part after it was parsed first
     const flush = (textEnd = this.pos): void => {
       if (litStart !== -1) {
-        parts.push({ type: 'Literal', value: lit + s.slice(litSeg, textEnd), range: this.range(litStart, this.pos) });
+        parts.push({ type: 'Literal', value: lit + s.slice(litSeg, textEnd), range: this.range(litStart, textEnd) });
         litStart = -1;
         lit = '';
       }
@@ -1494,11 +1492,10 @@ class Parser {
     // holds what came before a line continuation
     let lit = '';
     let litSeg = 0;
-    // `textEnd`: where the literal's text ends when a `$…` part was parsed first (its range then
-    // still ends at the current position, as it always has)
+    // `textEnd`: where the literal ends when a `$…` part after it was parsed first
     const flush = (textEnd = this.pos): void => {
       if (litStart !== -1) {
-        parts.push({ type: 'Literal', value: lit + s.slice(litSeg, textEnd), range: this.range(litStart, this.pos) });
+        parts.push({ type: 'Literal', value: lit + s.slice(litSeg, textEnd), range: this.range(litStart, textEnd) });
         litStart = -1;
         lit = '';
       }
@@ -1704,11 +1701,10 @@ class Parser {
     let litSeg = 0;
     let braces = 0;
     let parens = 0;
-    // `textEnd`: where the literal's text ends when a `$…` part was parsed first (its range then
-    // still ends at the current position, as it always has)
+    // `textEnd`: where the literal ends when a `$…` part after it was parsed first
     const flush = (textEnd = this.pos): void => {
       if (litStart !== -1) {
-        parts.push({ type: 'Literal', value: lit + s.slice(litSeg, textEnd), range: this.range(litStart, this.pos) });
+        parts.push({ type: 'Literal', value: lit + s.slice(litSeg, textEnd), range: this.range(litStart, textEnd) });
         litStart = -1;
         lit = '';
       }
