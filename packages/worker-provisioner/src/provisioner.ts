@@ -388,7 +388,7 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
    * client it created from options or a URL). A catalog client passed in is left to its owner.
    */
   async close(): Promise<void> {
-    await Promise.allSettled([...this.background]);
+    await Promise.allSettled(this.background);
     const own = this.ownCatalog;
     this.ownCatalog = undefined;
     this.catalogPromise = undefined;
