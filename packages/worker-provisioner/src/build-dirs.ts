@@ -19,12 +19,19 @@ const DISCARD_PREFIX = '.discard-';
  * removal carries the prefix and goes at the next sweep.
  */
 export async function discardBuildDir(root: string): Promise<void> {
+  await removeTree(await setBuildDirAside(root));
+}
+
+/**
+ * The first step of {@link discardBuildDir}: rename the dir aside (the job is gone from `builds/`
+ * at once) and return what is left to remove, which the caller may delete later.
+ */
+export async function setBuildDirAside(root: string): Promise<string> {
   const aside = join(dirname(root), `${DISCARD_PREFIX}${basename(root)}-${randomBytes(4).toString('hex')}`);
-  const moved = await rename(root, aside).then(
-    () => true,
-    () => false,
+  return rename(root, aside).then(
+    () => aside,
+    () => root,
   );
-  await removeTree(moved ? aside : root);
 }
 
 /** Paths of one job's work directories: `builds/<jobId>/{src,pkg,log,…}`. */

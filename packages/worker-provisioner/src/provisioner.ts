@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Diagnostic, Pkgbuild } from '@rbee/pkgbuild-parser';
 import { detectBackend, hostArch, hostPlatform } from './backend-detection.js';
-import { createJobDirs, discardBuildDir, markFailed, sweepBuilds, type JobDirs } from './build-dirs.js';
+import { createJobDirs, discardBuildDir, markFailed, setBuildDirAside, sweepBuilds, type JobDirs } from './build-dirs.js';
 import { abortError, codeOf, isAbortError, messageOf, ProvisionError, throwIfAborted } from './errors.js';
 import type { ProvisionEvent, ProvisionPhase } from './events.js';
 import { findExecutable } from './executable-finder.js';
@@ -816,7 +816,11 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
       }
       throw e;
     } finally {
-      if (ok) await discardBuildDir(dirs.root).catch(() => undefined);
+      // done: the build dir leaves builds/ now and is deleted after the answer
+      if (ok) {
+        const aside = await setBuildDirAside(dirs.root);
+        this.inBackground(removeTree(aside));
+      }
       if (lock && lock !== input.lock) await lock.release();
     }
   }
