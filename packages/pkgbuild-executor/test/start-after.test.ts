@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runPkgbuild, type FunctionEvent, type OutputLine } from '../src/index.js';
+import { runPkgbuild, type FunctionEvent, type OutputLine, type RunResult } from '../src/index.js';
 import { processesMatching, sandboxModes, tempDir, waitFor } from './helpers.js';
 
 // build() reads a file that only appears after runPkgbuild was called, as extracted sources do
@@ -36,22 +36,34 @@ function deferred(): { promise: Promise<void>; resolve: () => void; reject: (e: 
   return { promise, resolve, reject };
 }
 
+/** Starts a gated run of a fresh copy of the PKGBUILD and waits until its top level was sourced. */
+async function startGated(
+  sandbox: 'bwrap' | 'none',
+  signal?: AbortSignal,
+): Promise<{ b: ReturnType<typeof gatedDir>; gate: ReturnType<typeof deferred>; fns: FunctionEvent[]; run: Promise<RunResult> }> {
+  const b = gatedDir();
+  const gate = deferred();
+  const lines: OutputLine[] = [];
+  const fns: FunctionEvent[] = [];
+  const run = runPkgbuild({
+    ...b,
+    startdir: b.dir,
+    sandbox,
+    fakeroot: false,
+    killGraceMs: 500,
+    startAfter: gate.promise,
+    ...(signal ? { signal } : {}),
+    onLine: (l) => lines.push(l),
+    onFunction: (f) => fns.push(f),
+  });
+  run.catch(() => undefined); // awaited by each test
+  expect(await waitFor(() => lines.some((l) => l.line === 'top level sourced'))).toBe(true);
+  return { b, gate, fns, run };
+}
+
 describe.each(sandboxModes)('runPkgbuild startAfter (sandbox %s)', (sandbox) => {
   it('sources the PKGBUILD at once and runs no function until the promise resolves', async () => {
-    const b = gatedDir();
-    const gate = deferred();
-    const lines: OutputLine[] = [];
-    const fns: FunctionEvent[] = [];
-    const run = runPkgbuild({
-      ...b,
-      startdir: b.dir,
-      sandbox,
-      fakeroot: false,
-      startAfter: gate.promise,
-      onLine: (l) => lines.push(l),
-      onFunction: (f) => fns.push(f),
-    });
-    expect(await waitFor(() => lines.some((l) => l.line === 'top level sourced'))).toBe(true);
+    const { b, gate, fns, run } = await startGated(sandbox);
     // sourced and waiting: give it time to (wrongly) go on, then check that it did not
     await new Promise((r) => setTimeout(r, 300));
     expect(fns).toEqual([]);
@@ -64,21 +76,7 @@ describe.each(sandboxModes)('runPkgbuild startAfter (sandbox %s)', (sandbox) => 
   });
 
   it('runs nothing and rejects with the same reason when the promise rejects, leaving no process', async () => {
-    const b = gatedDir();
-    const gate = deferred();
-    const lines: OutputLine[] = [];
-    const fns: FunctionEvent[] = [];
-    const run = runPkgbuild({
-      ...b,
-      startdir: b.dir,
-      sandbox,
-      fakeroot: false,
-      killGraceMs: 500,
-      startAfter: gate.promise,
-      onLine: (l) => lines.push(l),
-      onFunction: (f) => fns.push(f),
-    });
-    expect(await waitFor(() => lines.some((l) => l.line === 'top level sourced'))).toBe(true);
+    const { b, gate, fns, run } = await startGated(sandbox);
     const reason = new Error('extraction failed');
     gate.reject(reason);
     await expect(run).rejects.toBe(reason);
@@ -87,21 +85,8 @@ describe.each(sandboxModes)('runPkgbuild startAfter (sandbox %s)', (sandbox) => 
   });
 
   it('rejects with an AbortError when cancelled at the gate', async () => {
-    const b = gatedDir();
-    const gate = deferred();
     const ctrl = new AbortController();
-    const lines: OutputLine[] = [];
-    const run = runPkgbuild({
-      ...b,
-      startdir: b.dir,
-      sandbox,
-      fakeroot: false,
-      killGraceMs: 500,
-      startAfter: gate.promise,
-      signal: ctrl.signal,
-      onLine: (l) => lines.push(l),
-    });
-    expect(await waitFor(() => lines.some((l) => l.line === 'top level sourced'))).toBe(true);
+    const { b, gate, run } = await startGated(sandbox, ctrl.signal);
     ctrl.abort();
     await expect(run).rejects.toMatchObject({ name: 'AbortError' });
     expect(await waitFor(() => processesMatching(b.pkgbuildPath).length === 0, 5000)).toBe(true);
