@@ -33,32 +33,53 @@ export function checkHgSvnEntry(entry: SourceEntry): void {
   }
 }
 
-/** `hg clone -U` into the mirror, or `hg pull` when it exists (a failed pull only warns). */
-export async function downloadHg(entry: SourceEntry, mirror: string, signal?: AbortSignal, onWarning?: (m: string) => void): Promise<void> {
-  checkHgSvnEntry(entry);
-  const url = stripUrl(entry);
+/**
+ * The mirror flow makepkg's hg and svn handlers share, under the mirror's lock: a missing (or
+ * empty) mirror is created by `create(dir)` in a private temp dir and renamed into place in one
+ * step; an existing one is brought up to date by `update()`, whose failure only warns (makepkg
+ * builds from the mirror it has).
+ */
+async function syncMirror(
+  mirror: string,
+  opts: { signal?: AbortSignal | undefined; onWarning?: ((m: string) => void) | undefined; what: string; create: (dir: string) => Promise<unknown>; update: () => Promise<unknown> },
+): Promise<void> {
+  const { signal } = opts;
   const release = await acquireLock(mirror, { signal });
   try {
     if (!(await isNonEmptyDir(mirror))) {
       await rm(mirror, { recursive: true, force: true });
       const tmp = await mkdtemp(`${mirror}.partial-`);
       try {
-        await run('hg', ['clone', '-U', '--', url, join(tmp, 'repo')], { env: hgEnv(), signal, code: 'E_HG_FAILED', what: `Cloning ${url}`, source: entry.raw });
-        await rename(join(tmp, 'repo'), mirror);
+        const dir = join(tmp, 'repo');
+        await opts.create(dir);
+        await rename(dir, mirror);
       } finally {
         await rm(tmp, { recursive: true, force: true });
       }
       return;
     }
     try {
-      await run('hg', ['pull'], { cwd: mirror, env: hgEnv(), signal, code: 'E_HG_FAILED', what: `Updating ${entry.filename}`, source: entry.raw });
+      await opts.update();
     } catch (e) {
       if (signal?.aborted) throw abortError(signal);
-      onWarning?.(`Failure while updating ${entry.filename} hg repo: ${(e as Error).message}`);
+      opts.onWarning?.(`Failure while updating ${opts.what}: ${(e as Error).message}`);
     }
   } finally {
     await release();
   }
+}
+
+/** `hg clone -U` into the mirror, or `hg pull` when it exists (a failed pull only warns). */
+export async function downloadHg(entry: SourceEntry, mirror: string, signal?: AbortSignal, onWarning?: (m: string) => void): Promise<void> {
+  checkHgSvnEntry(entry);
+  const url = stripUrl(entry);
+  await syncMirror(mirror, {
+    signal,
+    onWarning,
+    what: `${entry.filename} hg repo`,
+    create: (dir) => run('hg', ['clone', '-U', '--', url, dir], { env: hgEnv(), signal, code: 'E_HG_FAILED', what: `Cloning ${url}`, source: entry.raw }),
+    update: () => run('hg', ['pull'], { cwd: mirror, env: hgEnv(), signal, code: 'E_HG_FAILED', what: `Updating ${entry.filename}`, source: entry.raw }),
+  });
 }
 
 /** Working copy `srcdir/<name>` at the fragment's ref (default `default`, or `@` when that bookmark exists). */
@@ -94,30 +115,16 @@ export async function downloadSvn(entry: SourceEntry, mirror: string, signal?: A
   checkHgSvnEntry(entry);
   const url = stripUrl(entry);
   const ref = entry.fragment?.value ?? 'HEAD';
-  const release = await acquireLock(mirror, { signal });
-  try {
-    if (!(await isNonEmptyDir(mirror))) {
-      await rm(mirror, { recursive: true, force: true });
-      const tmp = await mkdtemp(`${mirror}.partial-`);
-      try {
-        const dir = join(tmp, 'wc');
-        await mkdir(join(dir, '.makepkg'), { recursive: true });
-        await run('svn', ['checkout', '--non-interactive', '-r', ref, '--config-dir', join(dir, '.makepkg'), '--', url, dir], { signal, code: 'E_SVN_FAILED', what: `Checking out ${url}@${ref}`, source: entry.raw });
-        await rename(dir, mirror);
-      } finally {
-        await rm(tmp, { recursive: true, force: true });
-      }
-      return;
-    }
-    try {
-      await run('svn', ['update', '--non-interactive', '-r', ref], { cwd: mirror, signal, code: 'E_SVN_FAILED', what: `Updating ${entry.filename}`, source: entry.raw });
-    } catch (e) {
-      if (signal?.aborted) throw abortError(signal);
-      onWarning?.(`Failure while updating ${entry.filename} svn repo: ${(e as Error).message}`);
-    }
-  } finally {
-    await release();
-  }
+  await syncMirror(mirror, {
+    signal,
+    onWarning,
+    what: `${entry.filename} svn repo`,
+    create: async (dir) => {
+      await mkdir(join(dir, '.makepkg'), { recursive: true });
+      await run('svn', ['checkout', '--non-interactive', '-r', ref, '--config-dir', join(dir, '.makepkg'), '--', url, dir], { signal, code: 'E_SVN_FAILED', what: `Checking out ${url}@${ref}`, source: entry.raw });
+    },
+    update: () => run('svn', ['update', '--non-interactive', '-r', ref], { cwd: mirror, signal, code: 'E_SVN_FAILED', what: `Updating ${entry.filename}`, source: entry.raw }),
+  });
 }
 
 /** Copies the svn checkout into `srcdir/<name>` (makepkg: `cp -au`). */

@@ -192,6 +192,21 @@ describe.skipIf(!has('hg'))('hg sources', () => {
     await fetchSources({ pkgbuild: pkgbuild({ source: [`hg+${pathToFileURL(repo).href}#revision=0`], sha256sums: ['SKIP'] }), ...d });
     expect(existsSync(join(d.srcdest, 'hgproj/.hg'))).toBe(true);
     expect(readFileSync(join(d.srcdir, 'hgproj/a.txt'), 'utf8')).toBe('rev0\n');
+
+    // a new upstream commit: the existing mirror is pulled, not cloned again
+    writeFileSync(join(repo, 'a.txt'), 'rev2\n');
+    execFileSync('hg', ['commit', '-q', '-u', 't', '-m', 'two'], { cwd: repo });
+    writeFileSync(join(d.srcdest, 'hgproj/.hg/rbee-marker'), 'kept');
+    await fetchSources({ pkgbuild: pkgbuild({ source: [`hg+${pathToFileURL(repo).href}#revision=2`], sha256sums: ['SKIP'] }), ...d });
+    expect(readFileSync(join(d.srcdest, 'hgproj/.hg/rbee-marker'), 'utf8')).toBe('kept');
+    expect(readFileSync(join(d.srcdir, 'hgproj/a.txt'), 'utf8')).toBe('rev2\n');
+
+    // upstream gone: the pull fails with a warning and the mirror it has is used
+    rmSync(repo, { recursive: true, force: true });
+    const warnings: string[] = [];
+    await fetchSources({ pkgbuild: pkgbuild({ source: [`hg+${pathToFileURL(repo).href}#revision=1`], sha256sums: ['SKIP'] }), ...d, onWarning: (m: string) => warnings.push(m) });
+    expect(warnings.join('\n')).toMatch(/Failure while updating hgproj hg repo/);
+    expect(readFileSync(join(d.srcdir, 'hgproj/a.txt'), 'utf8')).toBe('rev1\n');
   });
 });
 
@@ -206,6 +221,13 @@ describe.skipIf(!has('svn') || !has('svnadmin'))('svn sources', () => {
     const d = await dirs();
     await fetchSources({ pkgbuild: pkgbuild({ source: [`svn+${url}#revision=1`], sha256sums: ['SKIP'] }), ...d });
     expect(readFileSync(join(d.srcdir, 'trunk/b.txt'), 'utf8')).toBe('r1\n');
+    // a new revision upstream: the existing checkout in srcdest is updated to it
+    execFileSync('svn', ['checkout', '-q', url, join(base, 'wc')]);
+    writeFileSync(join(base, 'wc', 'b.txt'), 'r2\n');
+    execFileSync('svn', ['commit', '-q', '-m', 'two', join(base, 'wc')]);
+    await fetchSources({ pkgbuild: pkgbuild({ source: [`svn+${url}#revision=2`], sha256sums: ['SKIP'] }), ...d });
+    expect(readFileSync(join(d.srcdest, 'trunk/b.txt'), 'utf8')).toBe('r2\n');
+    expect(readFileSync(join(d.srcdir, 'trunk/b.txt'), 'utf8')).toBe('r2\n');
     const e = await rejectionOf(fetchSources({ pkgbuild: pkgbuild({ source: [`x::svn+${url}#branch=y`], sha256sums: ['SKIP'] }), ...d }));
     expect(e.code).toBe('E_INVALID_SOURCE');
   });
