@@ -12,7 +12,7 @@ import { extractArchive, type ExtractLimits, type ExtractResult, type ExtractorC
 import { acquireLock } from './file-lock.js';
 import { downloadGit, extractGit, verifyGitSignature } from './git-source.js';
 import { downloadHg, downloadSvn, extractHg, extractSvn, checkHgSvnEntry } from './hg-svn-source.js';
-import { createAgent, downloadFile, type HttpOptions } from './http-download.js';
+import { createAgent, downloadFile, fileSize, type HttpOptions } from './http-download.js';
 import { ProgressMeter, type ProgressEvent } from './progress.js';
 import type { Pkgbuild, SourceEntry } from '@rbee/pkgbuild-parser';
 import { KNOWN_HASH_ALGOS, resolveSources, type HashAlgorithm } from './source-list.js';
@@ -95,15 +95,6 @@ function checkEntry(entry: SourceEntry): void {
   else if (entry.vcs) throw new FetchError('E_UNSUPPORTED_PROTOCOL', `${entry.vcs} sources are not supported (${entry.raw}): rbee handles git, hg and svn`, { source: entry.raw });
 }
 
-async function regularFile(p: string): Promise<number | undefined> {
-  try {
-    const s = await stat(p);
-    return s.isFile() ? s.size : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 async function isDir(p: string): Promise<boolean> {
   try {
     return (await stat(p)).isDirectory();
@@ -115,7 +106,7 @@ async function isDir(p: string): Promise<boolean> {
 async function hashAndCompare(path: string, entry: SourceEntry, expected: ExpectedChecksums, verify: boolean, signal?: AbortSignal): Promise<Digests> {
   const algs = verify ? algorithmsToCompute(expected) : [];
   if (algs.length === 0) return {};
-  const size = await regularFile(path);
+  const size = await fileSize(path);
   const sink = createHashSink(algs, size);
   try {
     const stream = createReadStream(path, { highWaterMark: 1024 * 1024 });
@@ -147,7 +138,7 @@ async function copyFileUrl(entry: SourceEntry, dest: string, expected: ExpectedC
   } catch (e) {
     throw new FetchError('E_INVALID_SOURCE', `Invalid file:// URL in ${entry.raw}`, { source: entry.raw, cause: e });
   }
-  const size = await regularFile(from);
+  const size = await fileSize(from);
   if (size === undefined) throw new FetchError('E_SOURCE_NOT_FOUND', `${from} (from ${entry.raw}) does not exist or is not a regular file`, { source: entry.raw, path: from });
   const release = await acquireLock(dest, { signal });
   try {
@@ -256,7 +247,7 @@ export async function fetchSources(options: FetchSourcesOptions): Promise<Fetche
     }
     // makepkg's get_filepath: a regular file in startdir, then in srcdest, is used as found.
     const inStart = join(startdir, name);
-    const startSize = await regularFile(inStart);
+    const startSize = await fileSize(inStart);
     if (startSize !== undefined) {
       const digests = await hashAndCompare(inStart, entry, expected, verify, signal);
       results[i] = { entry, path: inStart, bytes: startSize, fromCache: true, checksums: digests };
@@ -265,7 +256,7 @@ export async function fetchSources(options: FetchSourcesOptions): Promise<Fetche
     }
     const dest = join(srcdest, name);
     if (entry.protocol === 'local') {
-      const size = await regularFile(dest);
+      const size = await fileSize(dest);
       if (size === undefined) {
         throw new FetchError('E_SOURCE_NOT_FOUND', `${name} was not found in the build directory (${startdir}) nor in srcdest (${srcdest}) and is not a URL`, { source: entry.raw, path: inStart });
       }
@@ -274,7 +265,7 @@ export async function fetchSources(options: FetchSourcesOptions): Promise<Fetche
       return;
     }
     if (entry.protocol === 'file') {
-      const size = await regularFile(dest);
+      const size = await fileSize(dest);
       if (size !== undefined) {
         try {
           const digests = await hashAndCompare(dest, entry, expected, verify, signal);

@@ -175,7 +175,8 @@ async function readMeta(path: string): Promise<PartMeta | undefined> {
   }
 }
 
-async function fileSize(path: string): Promise<number | undefined> {
+/** The size of a regular file at `path`; `undefined` when there is none (missing, a directory, …). */
+export async function fileSize(path: string): Promise<number | undefined> {
   try {
     const s = await stat(path);
     return s.isFile() ? s.size : undefined;
