@@ -38,16 +38,11 @@ export class SharedJob {
         if (this.subscribers <= 0) {
           // last interested caller: cancel the job and settle once it has cleaned up
           this.controller.abort(signal.reason);
-          this.promise.then(
-            () => {
-              unsubscribe();
-              reject(abortError(signal));
-            },
-            () => {
-              unsubscribe();
-              reject(abortError(signal));
-            },
-          );
+          const settle = (): void => {
+            unsubscribe();
+            reject(abortError(signal));
+          };
+          this.promise.then(settle, settle);
         } else {
           unsubscribe();
           reject(abortError(signal));
@@ -58,22 +53,21 @@ export class SharedJob {
         return;
       }
       signal.addEventListener('abort', onAbort, { once: true });
+      // the job settled first: this caller leaves with its outcome
+      const detach = (): boolean => {
+        if (detached) return false;
+        detached = true;
+        signal.removeEventListener('abort', onAbort);
+        unsubscribe();
+        this.subscribers -= 1;
+        return true;
+      };
       this.promise.then(
         (r) => {
-          if (detached) return;
-          detached = true;
-          signal.removeEventListener('abort', onAbort);
-          unsubscribe();
-          this.subscribers -= 1;
-          resolve(r);
+          if (detach()) resolve(r);
         },
         (e: unknown) => {
-          if (detached) return;
-          detached = true;
-          signal.removeEventListener('abort', onAbort);
-          unsubscribe();
-          this.subscribers -= 1;
-          reject(e);
+          if (detach()) reject(e);
         },
       );
     });
