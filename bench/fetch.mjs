@@ -6,13 +6,14 @@
 //  3. a second fetchSources of the same sources makes zero requests (server-side count).
 // Inputs are generated into a temp dir (deleted at the end). Medians of 3 alternating runs.
 // Last stdout line: BENCH_ROWS <json>.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { extractArchive, fetchSources } from '../packages/source-fetcher/dist/index.js';
+import { startFileServer } from './file-server.mjs';
 
 const MiB = 1024 * 1024;
 const FILE_MIB = Number(process.env.BENCH_FETCH_MIB ?? 512);
@@ -41,32 +42,6 @@ async function digest(file, alg) {
   return h.digest('hex');
 }
 
-// The server runs in its own process so it does not share our event loop. It serves the file
-// from memory, as a static server's sendfile would cost next to nothing: streaming it from disk
-// through Node took ~0.65 CPU-s per transfer, a third of this 2-core machine, from both clients.
-const SERVER = `
-const http = require('node:http'); const fs = require('node:fs');
-const data = fs.readFileSync(process.argv[1]); let count = 0;
-const s = http.createServer((req, res) => {
-  if (req.url === '/__count') { res.writeHead(200, { connection: 'close' }); res.end(String(count)); return; }
-  count++;
-  res.writeHead(200, { 'content-length': String(data.length), connection: 'close', etag: '"b"' });
-  res.end(data);
-});
-s.listen(0, '127.0.0.1', () => process.stdout.write(String(s.address().port) + '\\n'));
-`;
-
-async function startServer(file) {
-  const child = spawn(process.execPath, ['-e', SERVER, file], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise((resolve) => child.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
-  const base = `http://127.0.0.1:${port}`;
-  return {
-    base,
-    count: async () => Number(execFileSync('curl', ['-s', `${base}/__count`], { encoding: 'utf8' })),
-    stop: () => child.kill(),
-  };
-}
-
 const rows = [];
 let server;
 try {
@@ -75,7 +50,7 @@ try {
   const big = join(work, 'big.bin');
   sh(`head -c ${FILE_MIB * MiB} /dev/urandom > ${big}`);
   const [sha256, b2] = [await digest(big, 'sha256'), await digest(big, 'blake2b512')];
-  server = await startServer(big);
+  server = await startFileServer(work, { fromMemory: true });
   const url = `${server.base}/big.bin`;
   const pkgbuild = (srcUrl) => ({ pkgbase: 'b', pkgname: ['b'], vars: { source: [srcUrl], sha256sums: [sha256], b2sums: [b2] }, packages: [], functions: [], unknown: [], carch: 'x86_64' });
   const ours = [];
