@@ -1,13 +1,11 @@
 /**
  * The data path of checked bsdtar extraction, kept off the event loop and out of Node's stream
- * machinery: two FIFOs (lister → pump, pump → extractor) whose blocking ends a worker thread reads
+ * machinery: two pipes (lister → pump, pump → extractor) whose blocking ends a worker thread reads
  * and writes with plain `read(2)`/`write(2)` into one reused buffer. Node streams over child
  * pipes cost a fresh buffer (and page faults) per 64 KiB read; this costs two syscalls.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { closeSync, constants, openSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { tarCheckRuntime, type PumpJob, type PumpResult, type Refusal } from './tar-headers.js';
 
@@ -77,82 +75,157 @@ export function runPump(job: PumpJob): Promise<PumpOutcome> {
   });
 }
 
-/** The descriptors of one extraction's FIFOs (the FIFO files themselves are already gone). */
-export interface PumpPipes {
-  /** Lister's stdout (give to spawn, then close). */
-  listerOut: number;
-  /** Pump's blocking read end. */
+/**
+ * The supervisor: one small perl process (no modules; perl is in every base system that has
+ * makepkg) that makes both pipes, widens them to 1 MiB (F_SETPIPE_SZ, which Node cannot call),
+ * forks the two bsdtars onto them, prints its pid and the numbers of the two pipe ends the pump
+ * needs, and once told `go` (the pump has opened them through /proc) drops its own copies and
+ * reports each bsdtar's wait status as `L <status>` / `X <status>`. One Node spawn instead of four
+ * (mkfifo, a pipe widener, two bsdtars): each spawn from a large Node process blocks the event loop
+ * for 5–10 ms, and perl's forks cost a fraction of that. Each bsdtar's stderr goes to its own
+ * descriptor (3 and 4) so errors are told apart.
+ *
+ * Arguments: forward (1: the extractor reads the pump; 0: it reads the archive itself), then the
+ * lister's and the extractor's bsdtar arguments separated by a lone `--`. 1031 is F_SETPIPE_SZ,
+ * 1 MiB the default /proc/sys/fs/pipe-max-size (best effort: a refusal leaves 64 KiB pipes).
+ */
+const SUPERVISOR = `
+$| = 1;
+my $fwd = shift @ARGV;
+my (@l, @x); my $into = \\@l;
+for (@ARGV) { if ($_ eq '--' && $into == \\@l) { $into = \\@x } else { push @$into, $_ } }
+open(E3, '>&=3') or die "fd 3: $!\\n"; open(E4, '>&=4') or die "fd 4: $!\\n";
+fcntl(E3, 2, 1); fcntl(E4, 2, 1);
+pipe(LR, LW) or die "pipe: $!\\n"; fcntl(LR, 1031, 1048576);
+if ($fwd) { pipe(XR, XW) or die "pipe: $!\\n"; fcntl(XR, 1031, 1048576); }
+sub child {
+  my ($in, $out, $err, @cmd) = @_;
+  my $pid = fork; die "fork: $!\\n" unless defined $pid;
+  return $pid if $pid;
+  open(STDIN, $in) or exit 126; open(STDOUT, $out) or exit 126; open(STDERR, $err) or exit 126;
+  exec { 'bsdtar' } 'bsdtar', @cmd; print STDERR "cannot run bsdtar: $!\\n"; exit 127;
+}
+my $lp = child('</dev/null', '>&LW', '>&E3', @l);
+my $xp = child($fwd ? '<&XR' : '</dev/null', '>/dev/null', '>&E4', @x);
+close LW; close XR if $fwd;
+print "$$ ", fileno(LR), " ", ($fwd ? fileno(XW) : -1), "\\n";
+my $go = <STDIN>;
+close LR; close XW if $fwd;
+kill 'KILL', $lp, $xp unless defined $go && $go eq "go\\n";
+for (1 .. 2) { my $p = wait; last if $p < 0; print(($p == $lp ? 'L' : 'X'), " $?\\n"); }
+`;
+
+/** How one bsdtar of the pipeline ended. */
+export interface ChildEnd {
+  /** Exit code, or null when killed. */
+  code: number | null;
+  /** Signal number, or null. */
+  signal: number | null;
+  /** The tail of its stderr. */
+  stderr: string;
+}
+
+/** A running lister → pump → extractor pipeline (see {@link startBsdtarPipeline}). */
+export interface BsdtarPipeline {
+  /** The pump's blocking read end of the lister's stream. */
   pumpIn: number;
-  /** Pump's blocking write end (-1 when check-only). */
+  /** The pump's blocking write end of the extractor's stdin (-1 when check-only). */
   pumpOut: number;
-  /** Extractor's stdin (give to spawn, then close; -1 when check-only). */
-  extractorIn: number;
+  /** Settles once the supervisor is gone: how the lister and the extractor ended. */
+  ended: Promise<{ lister: ChildEnd; extractor: ChildEnd }>;
+  /** SIGKILLs the supervisor and both bsdtars (no-op once they are gone). */
+  kill(): void;
 }
 
-function run(cmd: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => execFile(cmd, args, (e) => (e ? reject(e) : resolve())));
+/** Thrown when the supervisor cannot be used here; the caller falls back to the inline check. */
+export class NoPipeline extends Error {}
+
+let supervisorUnusable = process.platform !== 'linux';
+/** The PATH under which perl was not found (looked up again when PATH changes). */
+let perlMissingFor: string | undefined;
+
+function tail(s: string, add: Buffer): string {
+  return (s + add.toString()).slice(-4000);
+}
+
+function decodeStatus(line: string | undefined, stderr: string): ChildEnd {
+  const status = line === undefined ? Number.NaN : Number(line);
+  if (!Number.isInteger(status)) return { code: null, signal: 9, stderr };
+  return status & 127 ? { code: null, signal: status & 127, stderr } : { code: status >> 8, signal: null, stderr };
 }
 
 /**
- * Opens a FIFO so both ends are blocking descriptors, without ever blocking in open(2): a
- * non-blocking reader lets the writer open at once, the writer lets the blocking reader open at
- * once, then the non-blocking reader is closed.
+ * Starts `bsdtar -cf - -P --format pax @file` (the lister) and the extractor (`bsdtar -xf - -C
+ * stage` fed by the pump when `forward`, else `bsdtar -xf file -C stage`) under the supervisor and
+ * opens the pump's two pipe ends. Throws {@link NoPipeline} where that is not possible (no perl,
+ * no /proc, not Linux).
  */
-function openFifo(path: string): { r: number; w: number } {
-  const probe = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  try {
-    const w = openSync(path, constants.O_WRONLY);
-    const r = openSync(path, constants.O_RDONLY);
-    return { r, w };
-  } finally {
-    closeSync(probe);
-  }
-}
-
-/** Linux's F_SETPIPE_SZ; 1 MiB is the default /proc/sys/fs/pipe-max-size. */
-const F_SETPIPE_SZ = 1031;
-const PIPE_SIZE = 1024 * 1024;
-let perlMissing = process.platform !== 'linux';
-
-/**
- * Raises both pipes from 64 KiB to 1 MiB, so the lister, the pump and the extractor hand over
- * 1 MiB at a time instead of 64 KiB (16× fewer reads, writes and wake-ups). Node has no fcntl;
- * perl (part of every Debian/Arch base system that has makepkg) makes the call on descriptors it
- * inherits. Best effort: without perl, or if the kernel refuses, the pipes stay at 64 KiB.
- */
-function widenPipes(a: number, b: number): Promise<void> {
-  if (perlMissing) return Promise.resolve();
-  const script = `fcntl(STDIN, ${F_SETPIPE_SZ}, ${PIPE_SIZE});${b >= 0 ? ` fcntl(STDOUT, ${F_SETPIPE_SZ}, ${PIPE_SIZE});` : ''}`;
-  return new Promise((resolve) => {
-    const child = spawn('perl', ['-e', script], { stdio: [a, b >= 0 ? b : 'ignore', 'ignore'] });
-    child.on('error', () => {
-      perlMissing = true;
+export async function startBsdtarPipeline(file: string, stage: string, forward: boolean): Promise<BsdtarPipeline> {
+  if (supervisorUnusable || (perlMissingFor !== undefined && perlMissingFor === process.env.PATH)) throw new NoPipeline('no supervisor on this system');
+  const lister = ['-b', '2048', '-cf', '-', '-P', '--format', 'pax', `@${file}`];
+  const extractor = forward ? ['-b', '2048', '-xf', '-', '-C', stage] : ['-xf', file, '-C', stage];
+  if (process.getuid?.() === 0) extractor.push('--no-same-owner');
+  const sup = spawn('perl', ['-e', SUPERVISOR, '--', forward ? '1' : '0', ...lister, '--', ...extractor], {
+    stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let gone = false;
+  const kill = (): void => {
+    if (gone || sup.pid === undefined) return;
+    try {
+      process.kill(-sup.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  let out = '';
+  const err = { 2: '', 3: '', 4: '' };
+  for (const i of [2, 3, 4] as const) (sup.stdio[i] as NodeJS.ReadableStream).on('data', (d: Buffer) => (err[i] = tail(err[i], d)));
+  sup.stdin?.on('error', () => undefined);
+  const closed = new Promise<void>((resolve) => {
+    sup.on('close', () => {
+      gone = true;
       resolve();
     });
-    child.on('close', () => resolve());
   });
-}
-
-/** Makes the FIFOs in a private directory under `parent`, opens them, and removes the files. */
-export async function openPumpPipes(parent: string, forward: boolean): Promise<PumpPipes> {
-  const dir = await mkdtemp(join(parent, '.rbee-pipe-'));
-  const opened: number[] = [];
+  const first = new Promise<string>((resolve, reject) => {
+    sup.on('error', (e) => {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') perlMissingFor = process.env.PATH;
+      reject(new NoPipeline(e.message));
+    });
+    sup.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const nl = out.indexOf('\n');
+      if (nl >= 0) resolve(out.slice(0, nl));
+    });
+    void closed.then(() => reject(new NoPipeline(`the supervisor ended early: ${err[2].trim()}`)));
+  });
+  let pumpIn = -1;
+  let pumpOut = -1;
   try {
-    const names = forward ? [join(dir, 'in'), join(dir, 'out')] : [join(dir, 'in')];
-    await run('mkfifo', ['-m', '600', ...names]);
-    const a = openFifo(names[0] as string);
-    opened.push(a.r, a.w);
-    const b = forward ? openFifo(names[1] as string) : undefined;
-    if (b) opened.push(b.r, b.w);
-    const pipes = { listerOut: a.w, pumpIn: a.r, pumpOut: b?.w ?? -1, extractorIn: b?.r ?? -1 };
-    await widenPipes(pipes.pumpIn, pipes.pumpOut);
-    return pipes;
+    const [pid, lr, xw] = (await first).split(' ');
+    pumpIn = openSync(`/proc/${pid}/fd/${lr}`, constants.O_RDONLY);
+    if (forward) pumpOut = openSync(`/proc/${pid}/fd/${xw}`, constants.O_WRONLY);
   } catch (e) {
-    for (const fd of opened) closeSync(fd);
-    throw e;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
+    kill();
+    closeFd(pumpIn);
+    await closed;
+    if (e instanceof NoPipeline) throw e;
+    supervisorUnusable = true; // /proc/<pid>/fd cannot be opened here (no /proc, or hidden)
+    throw new NoPipeline((e as Error).message);
   }
+  sup.stdin?.end('go\n');
+  const ended = closed.then(() => {
+    const lines = new Map(
+      out
+        .split('\n')
+        .slice(1)
+        .filter((l) => l.length > 2)
+        .map((l) => [l[0], l.slice(2)] as const),
+    );
+    return { lister: decodeStatus(lines.get('L'), err[3]), extractor: decodeStatus(lines.get('X'), err[4]) };
+  });
+  return { pumpIn, pumpOut, ended, kill };
 }
 
 /** Closes a descriptor once (ignores -1). */

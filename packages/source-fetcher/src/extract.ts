@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { Parser, type ReadEntry } from 'tar';
 import { decompressStream, detectArchive, type Compression, type DetectedType } from './archive-detect.js';
 import { FetchError, abortError, isAbortError, throwIfAborted } from './errors.js';
-import { closeFd, openPumpPipes, runPump, type PumpOutcome } from './extract-pump.js';
+import { closeFd, NoPipeline, runPump, startBsdtarPipeline, type BsdtarPipeline, type ChildEnd, type PumpOutcome } from './extract-pump.js';
 import { MemberChecker, prefixHeader, TarHeaderWalker, TarRefusal, type CheckLimits, type Refusal, type TarHeaderInfo } from './tar-headers.js';
 
 /** Caps for untrusted archives. */
@@ -55,7 +55,7 @@ export interface ExtractOptions {
    * bsdtar only. `stream`: the archive is decompressed once (`bsdtar -cf - @archive`) and a
    * worker thread checks each member header before writing its bytes on to `bsdtar -xf -` — an
    * unsafe member is never written, even into the staging directory, and a bomb is stopped at its
-   * header. The three stages run as a pipeline (1 MiB FIFOs) and overlap on two cores.
+   * header. The three stages run as a pipeline (1 MiB pipes) and overlap on two cores.
    * `parallel`: bsdtar extracts the archive itself into the private staging directory while the
    * worker checks the lister's stream; bsdtar's secure defaults keep everything inside staging and
    * nothing reaches `dest` unless every member passed, but a refused member may already have been
@@ -204,82 +204,73 @@ function waitChild(child: ChildProcess, what: string, file: string): Promise<str
   });
 }
 
+/** The error for a bsdtar of the pipeline that did not exit 0. */
+function childFailure(file: string, what: string, end: ChildEnd): FetchError {
+  const how = end.code ?? `signal ${end.signal}`;
+  return corrupt(file, `${what} exited with ${how}: ${end.stderr.trim().split('\n').slice(-3).join(' | ')}`, undefined, end.stderr);
+}
+
 /**
  * One decompression, checked before anything is written: `bsdtar -cf - -P --format pax @archive`
  * turns any format (tar in any compression, zip, cpio) into a plain pax stream, which a worker
- * thread reads from a FIFO; each member's header is checked there and only then are its bytes
- * written on to `bsdtar -xf - -C <stage>` through a second FIFO (see extract-pump.ts). An unsafe
+ * thread reads from a pipe; each member's header is checked there and only then are its bytes
+ * written on to `bsdtar -xf - -C <stage>` through a second pipe (see extract-pump.ts). An unsafe
  * member never reaches the extractor, and a bomb is stopped at its header. With
  * `check: 'parallel'` the extractor reads the archive itself and the worker only checks.
  */
-async function withBsdtar(file: string, dest: string, stage: string, archiveSize: number, limits: Required<ExtractLimits>, check: 'stream' | 'parallel', signal?: AbortSignal): Promise<ScanState> {
-  const forward = check === 'stream';
-  let pipes: Awaited<ReturnType<typeof openPumpPipes>>;
+async function withBsdtar(file: string, stage: string, archiveSize: number, limits: Required<ExtractLimits>, check: 'stream' | 'parallel', signal?: AbortSignal): Promise<ScanState> {
+  let pl: BsdtarPipeline;
   try {
-    pipes = await openPumpPipes(dest, forward);
-  } catch {
-    // No FIFOs here (no mkfifo, or a filesystem without them): the inline check does the same job.
-    return withBsdtarInline(file, stage, archiveSize, limits, signal);
+    pl = await startBsdtarPipeline(file, stage, check === 'stream');
+  } catch (e) {
+    // No supervisor here (no perl, no /proc): the inline check does the same job.
+    if (e instanceof NoPipeline) return withBsdtarInline(file, stage, archiveSize, limits, signal);
+    throw e;
   }
-  let { listerOut, extractorIn, pumpIn, pumpOut } = pipes;
-  const children = new Set<ChildProcess>();
-  const killAll = killer(children);
-  signal?.addEventListener('abort', killAll, { once: true });
+  let { pumpIn, pumpOut } = pl;
+  const closePipes = (): void => {
+    closeFd(pumpIn);
+    closeFd(pumpOut);
+    pumpIn = -1;
+    pumpOut = -1;
+  };
+  signal?.addEventListener('abort', pl.kill, { once: true });
   try {
     throwIfAborted(signal);
-    // -P so the stream shows names exactly as stored (bsdtar would otherwise drop '..' members and
-    // strip '/'); -b 2048: 1 MiB blocks instead of 10 KiB, far fewer reads and writes.
-    const lister = spawn('bsdtar', ['-b', '2048', '-cf', '-', '-P', '--format', 'pax', `@${file}`], { stdio: ['ignore', listerOut, 'pipe'] });
-    children.add(lister);
-    closeFd(listerOut);
-    listerOut = -1;
-    const args = forward ? ['-b', '2048', '-xf', '-', '-C', stage] : ['-xf', file, '-C', stage];
-    if (process.getuid?.() === 0) args.push('--no-same-owner');
-    const extractor = spawn('bsdtar', args, { stdio: [forward ? extractorIn : 'ignore', 'ignore', 'pipe'] });
-    children.add(extractor);
-    closeFd(extractorIn);
-    extractorIn = -1;
-    const listerDone = waitChild(lister, 'bsdtar (reading the archive)', file);
-    const extractDone = waitChild(extractor, 'bsdtar', file);
-    listerDone.catch(() => undefined);
-    extractDone.catch(() => undefined);
     let outcome: PumpOutcome;
     try {
       outcome = await runPump({ inFd: pumpIn, outFd: pumpOut, label: basename(file), archiveSize, limits: checkLimits(limits) });
     } finally {
       // Only now, with the worker done with them; closing the write end is the extractor's EOF.
-      closeFd(pumpIn);
-      closeFd(pumpOut);
-      pumpIn = -1;
-      pumpOut = -1;
+      closePipes();
     }
     throwIfAborted(signal);
+    if (!outcome.ok && 'refusal' in outcome) throw refusalError(file, outcome.refusal);
+    const { lister, extractor } = await pl.ended;
+    throwIfAborted(signal);
     if (outcome.ok) {
-      await listerDone;
-      await extractDone;
+      if (lister.code !== 0) throw childFailure(file, 'bsdtar (reading the archive)', lister);
+      if (extractor.code !== 0) throw childFailure(file, 'bsdtar', extractor);
       return outcome.result;
     }
-    if ('refusal' in outcome) throw refusalError(file, outcome.refusal);
-    if ('io' in outcome) {
-      // EPIPE: the extractor stopped reading; its own message says why.
-      await extractDone;
-      throw corrupt(file, outcome.io);
-    }
+    // EPIPE: the extractor stopped reading; its own message says why.
+    if ('io' in outcome) throw extractor.code === 0 ? corrupt(file, outcome.io) : childFailure(file, 'bsdtar', extractor);
     // A malformed stream: the lister's own error (a truncated or corrupt archive) explains it best.
-    const lerr = await listerDone.then(() => undefined, (e: unknown) => e);
-    throw corrupt(file, outcome.format, lerr, FetchError.isInstance(lerr) ? lerr.stderr : undefined);
+    if (lister.code !== 0) throw childFailure(file, 'bsdtar (reading the archive)', lister);
+    throw corrupt(file, outcome.format);
   } finally {
-    signal?.removeEventListener('abort', killAll);
-    killAll();
-    for (const fd of [listerOut, extractorIn, pumpIn, pumpOut]) closeFd(fd);
+    signal?.removeEventListener('abort', pl.kill);
+    closePipes(); // when aborted before the pump ran
+    pl.kill();
+    await pl.ended;
   }
 }
 
 /**
  * Tuning of the checked bsdtar pipeline (internal; tests move the threshold to cover both paths).
  * Archives below `inlineBelow` bytes are checked on the main thread over ordinary child pipes:
- * the FIFO + worker path costs a few process spawns and a worker round trip up front (~0.1 s
- * on a busy machine) that only pays off on larger archives.
+ * the supervised pipeline costs a process spawn and a worker round trip up front that only pays
+ * off on larger archives.
  */
 export const pipelineTuning = { inlineBelow: 8 * 1024 * 1024 };
 
@@ -541,7 +532,7 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
     let st: ScanState;
     if (!useBsdtar) st = await withNodeTar(file, type, stage, archiveSize, limits, signal);
     else if (check === 'stream' && archiveSize < pipelineTuning.inlineBelow) st = await withBsdtarInline(file, stage, archiveSize, limits, signal);
-    else st = await withBsdtar(file, dest, stage, archiveSize, limits, check, signal);
+    else st = await withBsdtar(file, stage, archiveSize, limits, check, signal);
     throwIfAborted(signal);
     const outputs = await publish(stage, dest);
     return { extracted: true, type, extractor: useBsdtar ? 'bsdtar' : 'node-tar', entries: st.entries, bytes: st.bytes, outputs };

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { tmpdir } from 'node:os';
 import { detectArchive, extractArchive, FetchError, hasBsdtar } from '../src/index.js';
 import { pipelineTuning } from '../src/extract.js';
-import { closeFd, openPumpPipes } from '../src/extract-pump.js';
+import { closeFd, startBsdtarPipeline } from '../src/extract-pump.js';
 import { pumpTar, TarFormatError } from '../src/tar-headers.js';
 import { buildTar, buildZip, tarHeader, type TarMember } from './archive-builder.js';
 import { cleanupTempDirs, rejectionOf, tempDir } from './helpers.js';
@@ -61,10 +61,10 @@ function bigArchive(): Promise<string> {
   return big;
 }
 
-// The stream check runs through the FIFO worker pump for large archives and inline on the main
+// The stream check runs through the worker pump for large archives and inline on the main
 // thread for small ones: `inlineBelow` forces one or the other for every archive here.
 const configs = ([
-  { label: 'bsdtar (stream check, FIFO worker pump)', extractor: 'bsdtar', check: 'stream', inlineBelow: 0 },
+  { label: 'bsdtar (stream check, worker pump)', extractor: 'bsdtar', check: 'stream', inlineBelow: 0 },
   { label: 'bsdtar (stream check, inline)', extractor: 'bsdtar', check: 'stream', inlineBelow: Number.POSITIVE_INFINITY },
   { label: 'bsdtar (parallel check)', extractor: 'bsdtar', check: 'parallel', inlineBelow: 0 },
   { label: 'node-tar fallback', extractor: 'node-tar', inlineBelow: 0 },
@@ -295,18 +295,27 @@ function gzipPolyglot(inner: Buffer): Buffer {
   return Buffer.concat([h, body, Buffer.alloc((512 - (body.length % 512)) % 512), Buffer.alloc(1024)]);
 }
 
-/** Descriptors this process holds on the extraction FIFOs (their paths show as '…/.rbee-pipe-…/in (deleted)'). */
-function fifoFds(): string[] {
-  const out: string[] = [];
+/**
+ * Pipes of which this process holds one end only (`pipe:[inode]` once in /proc/self/fd): the
+ * pump's ends are such, the other end being a bsdtar's. Pipes with both ends here (a worker
+ * thread's own) come and go with the pool and are left out.
+ */
+function pipeFds(): Set<string> {
+  const seen = new Map<string, number>();
   for (const fd of readdirSync('/proc/self/fd')) {
     try {
       const target = readlinkSync(`/proc/self/fd/${fd}`);
-      if (target.includes('.rbee-pipe-')) out.push(target);
+      if (target.startsWith('pipe:')) seen.set(target, (seen.get(target) ?? 0) + 1);
     } catch {
       // closed meanwhile (readdir's own descriptor)
     }
   }
-  return out;
+  return new Set([...seen].filter(([, n]) => n === 1).map(([t]) => t));
+}
+
+/** Processes on the machine whose command line mentions `text`. */
+function processesMentioning(text: string): string[] {
+  return execFileSync('ps', ['-eo', 'args=']).toString().split('\n').filter((l) => l.includes(text) && !l.includes('ps -eo'));
 }
 
 /** One pax record ("<len> key=value\\n", the length counting itself). */
@@ -332,7 +341,7 @@ function sparseTar(name: string, realsize: number): Buffer {
 
 const pumpLimits = { maxBytes: 1e12, maxRatio: 1e9, maxEntries: 1e6, ratioFloor: 0 };
 
-describe.skipIf(!hasBsdtar())('the checked pipeline (worker pump over FIFOs)', () => {
+describe.skipIf(!hasBsdtar())('the checked pipeline (worker pump between two supervised bsdtars)', () => {
   beforeAll(() => {
     pipelineTuning.inlineBelow = 0;
   });
@@ -417,8 +426,14 @@ describe.skipIf(!hasBsdtar())('the checked pipeline (worker pump over FIFOs)', (
     expect(readdirSync(dest)).toEqual([]);
   });
 
-  it('cancels mid-extraction: AbortError, srcdir as it was, no FIFO dir, no descriptor or process left', async () => {
+  it('cancels mid-extraction: AbortError, srcdir as it was, no descriptor or process left', async () => {
     const file = await bigArchive();
+    // an extraction first, so the pooled worker thread (and its own descriptors) exists already
+    const root = await makeTree();
+    const small = join(await tempDir(), 'small.tar');
+    execFileSync('tar', ['-cf', small, '-C', root, 'pkg-1.0']);
+    await extractArchive({ file: small, dest: await tempDir() });
+    const pipesBefore = pipeFds();
     const dest = await tempDir();
     writeFileSync(join(dest, 'existing'), 'kept');
     const ctrl = new AbortController();
@@ -427,9 +442,8 @@ describe.skipIf(!hasBsdtar())('the checked pipeline (worker pump over FIFOs)', (
     const e = await rejectionOf(p);
     expect(e.name).toBe('AbortError');
     expect(readdirSync(dest)).toEqual(['existing']);
-    expect(fifoFds()).toEqual([]);
-    const ps = execFileSync('ps', ['-o', 'args=', '--ppid', String(process.pid)]).toString();
-    expect(ps).not.toContain('bsdtar');
+    expect(pipeFds()).toEqual(pipesBefore);
+    expect(processesMentioning(file)).toEqual([]);
     // and the next extraction (same pooled worker) works
     const r = await extractArchive({ file, dest });
     expect(r.entries).toBe(4);
@@ -444,12 +458,15 @@ describe.skipIf(!hasBsdtar())('the checked pipeline (worker pump over FIFOs)', (
     writeFileSync(evil, buildTar([{ name: 'ok', data: 'ok' }, { name: '../up', data: 'x' }]));
     const cut = join(d, 'cut.tar.xz');
     writeFileSync(cut, readFileSync(good).subarray(0, 300));
+    // a first round grows the worker pool (each worker thread has descriptors of its own)
+    await Promise.all([1, 2, 3, 4].map(async () => extractArchive({ file: good, dest: await tempDir() })));
+    const pipesBefore = pipeFds();
     const dests = await Promise.all([1, 2, 3, 4].map(() => tempDir()));
     await Promise.all(dests.map((dest) => extractArchive({ file: good, dest })));
     for (const dest of dests) expectTree(dest);
     expect((await rejectionOf(extractArchive({ file: evil, dest: await tempDir() }))).code).toBe('E_UNSAFE_ARCHIVE_ENTRY');
     expect((await rejectionOf(extractArchive({ file: cut, dest: await tempDir() }))).code).toBe('E_EXTRACT_FAILED');
-    expect(fifoFds()).toEqual([]);
+    expect(pipeFds()).toEqual(pipesBefore);
   });
 });
 
@@ -458,21 +475,55 @@ function pipeSize(fd: number): string {
   return spawnSync('perl', ['-e', 'print fcntl(STDIN, 1032, 0)'], { stdio: [fd, 'pipe', 'inherit'] }).stdout.toString();
 }
 
-describe.skipIf(process.platform !== 'linux' || spawnSync('perl', ['-e', '1']).status !== 0)('pump pipes', () => {
-  it('are widened to 1 MiB (F_SETPIPE_SZ through perl) and opened without blocking', async () => {
+describe.skipIf(process.platform !== 'linux' || !hasBsdtar() || spawnSync('perl', ['-e', '1']).status !== 0)('the supervised pipeline', () => {
+  it('opens 1 MiB pipes (F_SETPIPE_SZ), reports each bsdtar\'s exit and stderr apart, and leaves nothing running', async () => {
     const d = await tempDir();
-    const pipes = await openPumpPipes(d, true);
+    const root = await makeTree();
+    const good = join(d, 'a.tar.gz');
+    execFileSync('tar', ['-czf', good, '-C', root, 'pkg-1.0']);
+    const stage = join(d, 'stage');
+    mkdirSync(stage);
+    const pl = await startBsdtarPipeline(good, stage, true);
     try {
-      expect(readdirSync(d)).toEqual([]); // the FIFO files are gone once open
-      expect(pipeSize(pipes.pumpIn)).toBe(String(1024 * 1024));
-      expect(pipeSize(pipes.extractorIn)).toBe(String(1024 * 1024));
+      expect(pipeSize(pl.pumpIn)).toBe(String(1024 * 1024));
+      expect(pipeSize(pl.pumpOut)).toBe(String(1024 * 1024));
+      // copy the lister's stream straight to the extractor (no check: this is the plumbing alone)
+      const buf = Buffer.alloc(65536);
+      for (let n = readSync(pl.pumpIn, buf); n > 0; n = readSync(pl.pumpIn, buf)) writeSync(pl.pumpOut, buf, 0, n);
     } finally {
-      for (const fd of [pipes.listerOut, pipes.pumpIn, pipes.pumpOut, pipes.extractorIn]) closeFd(fd);
+      closeFd(pl.pumpIn);
+      closeFd(pl.pumpOut);
     }
+    const ended = await pl.ended;
+    expect(ended.lister.code).toBe(0);
+    expect(ended.extractor.code).toBe(0);
+    expectTree(stage);
+    // a missing archive: the lister fails with its own message, the extractor sees an empty stream
+    const missing = join(d, 'missing.tar');
+    const bad = await startBsdtarPipeline(missing, stage, false);
+    closeFd(bad.pumpIn);
+    const badEnd = await bad.ended;
+    expect(badEnd.lister.code).not.toBe(0);
+    expect(badEnd.lister.stderr).toContain('missing.tar');
+    expect(badEnd.extractor.code).not.toBe(0);
+    expect(badEnd.extractor.stderr).toContain('missing.tar');
+    expect(processesMentioning(d)).toEqual([]);
+  });
+
+  it('kill() stops the supervisor and both bsdtars at once', async () => {
+    const file = await bigArchive();
+    const stage = await tempDir();
+    const pl = await startBsdtarPipeline(file, stage, true);
+    pl.kill();
+    const ended = await pl.ended;
+    closeFd(pl.pumpIn);
+    closeFd(pl.pumpOut);
+    expect(ended.lister.code).toBeNull();
+    expect(processesMentioning(file)).toEqual([]);
   });
 });
 
-describe.skipIf(!hasBsdtar())('without FIFOs', () => {
+describe.skipIf(!hasBsdtar())('without the supervisor', () => {
   let savedPath: string | undefined;
   beforeAll(() => {
     pipelineTuning.inlineBelow = 0;
@@ -483,8 +534,8 @@ describe.skipIf(!hasBsdtar())('without FIFOs', () => {
     process.env.PATH = savedPath;
   });
 
-  it('falls back to the inline check when mkfifo cannot run, with the same refusals', async () => {
-    // A PATH with bsdtar but no mkfifo.
+  it('falls back to the inline check when perl cannot run, with the same refusals', async () => {
+    // A PATH with bsdtar but no perl.
     const bin = await tempDir();
     symlinkSync(execFileSync('bash', ['-c', 'command -v bsdtar']).toString().trim(), join(bin, 'bsdtar'));
     const root = await makeTree();
