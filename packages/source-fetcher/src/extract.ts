@@ -13,7 +13,7 @@ import { Parser, type ReadEntry } from 'tar';
 import { decompressStream, detectArchive, type Compression, type DetectedType } from './archive-detect.js';
 import { FetchError, abortError, isAbortError, throwIfAborted } from './errors.js';
 import { closeFd, NoPipeline, runPump, startBsdtarPipeline, type BsdtarPipeline, type ChildEnd, type PumpOutcome } from './extract-pump.js';
-import { MemberChecker, prefixHeader, TarHeaderWalker, TarRefusal, type CheckLimits, type Refusal, type TarHeaderInfo } from './tar-headers.js';
+import { limitRefusal, MemberChecker, prefixHeader, TarHeaderWalker, TarRefusal, type CheckLimits, type Refusal, type TarHeaderInfo } from './tar-headers.js';
 
 /** Caps for untrusted archives. */
 export interface ExtractLimits {
@@ -62,6 +62,28 @@ export interface ExtractOptions {
    * written into staging, and it costs a second decompression. @default 'stream'
    */
   check?: 'stream' | 'parallel';
+  /**
+   * bsdtar only: what an earlier extraction of this very file reported as
+   * {@link ExtractResult.scan}, for a caller that knows the file is unchanged since (its checksums
+   * verified, say, and its identity kept with them). Every member passed the checks then and they
+   * depend on nothing but the bytes, so bsdtar extracts the file directly (its secure defaults
+   * on) without the checking pass; the caps are applied to the recorded totals. A scan of another
+   * {@link SCAN_VERSION} is ignored (the archive is checked again).
+   */
+  scanned?: ArchiveScan;
+}
+
+/** Bumped whenever the member checks change, so older {@link ArchiveScan}s are not trusted. */
+export const SCAN_VERSION = 1;
+
+/** The outcome of checking every member of an archive (see {@link ExtractOptions.scanned}). */
+export interface ArchiveScan {
+  /** {@link SCAN_VERSION} of the checks that passed. */
+  version: number;
+  /** Members. */
+  entries: number;
+  /** Bytes of member data. */
+  bytes: number;
 }
 
 /** What {@link extractArchive} did. */
@@ -78,6 +100,8 @@ export interface ExtractResult {
   bytes: number;
   /** Top-level names created or replaced in `dest`. */
   outputs: string[];
+  /** With bsdtar: every member passed the checks; keep it to pass as `scanned` next time. */
+  scan?: ArchiveScan;
 }
 
 let bsdtarAvailable: boolean | undefined;
@@ -263,6 +287,20 @@ async function withBsdtar(file: string, stage: string, archiveSize: number, limi
     closePipes(); // when aborted before the pump ran
     pl.kill();
     await pl.ended;
+  }
+}
+
+/** `bsdtar -xf <file> -C <stage>` alone: an archive whose members were all checked before. */
+async function withBsdtarDirect(file: string, stage: string, signal?: AbortSignal): Promise<void> {
+  const args = ['-xf', file, '-C', stage];
+  if (process.getuid?.() === 0) args.push('--no-same-owner');
+  const child = spawn('bsdtar', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const kill = killer(new Set([child]));
+  signal?.addEventListener('abort', kill, { once: true });
+  try {
+    await waitChild(child, 'bsdtar', file);
+  } finally {
+    signal?.removeEventListener('abort', kill);
   }
 }
 
@@ -529,13 +567,21 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
       throw new FetchError('E_EXTRACT_FAILED', `bsdtar is not installed (install libarchive-tools) and extractor: 'bsdtar' was requested for ${name}`, { path: file });
     }
     const check = options.check ?? 'stream';
+    const scanned = options.scanned?.version === SCAN_VERSION ? options.scanned : undefined;
     let st: ScanState;
     if (!useBsdtar) st = await withNodeTar(file, type, stage, archiveSize, limits, signal);
-    else if (check === 'stream' && archiveSize < pipelineTuning.inlineBelow) st = await withBsdtarInline(file, stage, archiveSize, limits, signal);
+    else if (scanned) {
+      const refusal = limitRefusal(basename(file), archiveSize, checkLimits(limits), scanned.entries, scanned.bytes);
+      if (refusal) throw refusalError(file, refusal);
+      await withBsdtarDirect(file, stage, signal);
+      st = { entries: scanned.entries, bytes: scanned.bytes };
+    } else if (check === 'stream' && archiveSize < pipelineTuning.inlineBelow) st = await withBsdtarInline(file, stage, archiveSize, limits, signal);
     else st = await withBsdtar(file, stage, archiveSize, limits, check, signal);
     throwIfAborted(signal);
     const outputs = await publish(stage, dest);
-    return { extracted: true, type, extractor: useBsdtar ? 'bsdtar' : 'node-tar', entries: st.entries, bytes: st.bytes, outputs };
+    const result: ExtractResult = { extracted: true, type, extractor: useBsdtar ? 'bsdtar' : 'node-tar', entries: st.entries, bytes: st.bytes, outputs };
+    if (useBsdtar) result.scan = { version: SCAN_VERSION, entries: st.entries, bytes: st.bytes };
+    return result;
   } catch (e) {
     if (signal?.aborted) throw abortError(signal);
     throw e;

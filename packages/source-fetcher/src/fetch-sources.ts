@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { algorithmsToCompute, compareChecksums, createHashSink, type Digests, type ExpectedChecksums } from './checksums.js';
 import { FetchError, abortError, isAbortError, throwIfAborted } from './errors.js';
-import { extractArchive, type ExtractLimits, type ExtractResult, type ExtractorChoice } from './extract.js';
+import { extractArchive, type ArchiveScan, type ExtractLimits, type ExtractResult, type ExtractorChoice } from './extract.js';
 import { acquireLock } from './file-lock.js';
 import { downloadGit, extractGit, verifyGitSignature } from './git-source.js';
 import { downloadHg, downloadSvn, extractHg, extractSvn, checkHgSvnEntry } from './hg-svn-source.js';
@@ -51,6 +51,11 @@ export interface FetchSourcesOptions extends HttpOptions {
   extractor?: ExtractorChoice;
   /** How bsdtar extraction is checked; see `ExtractOptions.check`. @default 'stream' */
   extractCheck?: 'stream' | 'parallel';
+  /**
+   * Earlier scans of unchanged cached archives, by source file name (what `extracted.scan` said
+   * the last time): see `ExtractOptions.scanned`.
+   */
+  scans?: Record<string, ArchiveScan>;
 }
 
 /** The outcome for one source entry, in PKGBUILD order. */
@@ -328,7 +333,17 @@ export async function fetchSources(options: FetchSourcesOptions): Promise<Fetche
         else {
           await linkInto(srcdir, r.entry.filename, r.path);
           if (!noextract.has(r.entry.filename)) {
-            r.extracted = await extractArchive({ file: r.path, dest: srcdir, name: r.entry.filename, signal, limits: options.limits, extractor: options.extractor, ...(options.extractCheck ? { check: options.extractCheck } : {}) });
+            const scanned = options.scans?.[r.entry.filename];
+            r.extracted = await extractArchive({
+              file: r.path,
+              dest: srcdir,
+              name: r.entry.filename,
+              signal,
+              limits: options.limits,
+              extractor: options.extractor,
+              ...(options.extractCheck ? { check: options.extractCheck } : {}),
+              ...(scanned ? { scanned } : {}),
+            });
           }
         }
       }

@@ -4,8 +4,8 @@ export { downloadFile, createAgent, discardPart, USER_AGENT } from './http-downl
 export type { DownloadOptions, DownloadResult, HttpOptions, RetryOptions } from './http-download.js';
 export { verifyChecksums, hashFile, compareChecksums } from './checksums.js';
 export type { Digests, ExpectedChecksums } from './checksums.js';
-export { extractArchive, hasBsdtar, RATIO_FLOOR } from './extract.js';
-export type { ExtractOptions, ExtractResult, ExtractLimits, ExtractorChoice } from './extract.js';
+export { extractArchive, hasBsdtar, RATIO_FLOOR, SCAN_VERSION } from './extract.js';
+export type { ArchiveScan, ExtractOptions, ExtractResult, ExtractLimits, ExtractorChoice } from './extract.js';
 export { detectArchive } from './archive-detect.js';
 export type { DetectedType, Compression } from './archive-detect.js';
 export { FetchError } from './errors.js';

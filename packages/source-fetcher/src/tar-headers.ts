@@ -88,6 +88,7 @@ export interface TarCheckRuntime {
   TarRefusal: new (refusal: Refusal) => Error & { readonly refusal: Refusal };
   TarHeaderWalker: new (onMember: (m: TarHeaderInfo) => void, forward: (b: Buffer) => void) => TarHeaderWalkerApi;
   MemberChecker: new (label: string, archiveSize: number, limits: CheckLimits) => MemberCheckerApi;
+  limitRefusal(label: string, archiveSize: number, limits: CheckLimits, entries: number, bytes: number): Refusal | undefined;
   pump(job: PumpJob, io: PumpIo): PumpResult;
   prefixHeader(): Buffer;
 }
@@ -351,10 +352,7 @@ export function tarCheckRuntime(): TarCheckRuntime {
       }
       const key = parts.join('/');
       this.entries++;
-      const { limits } = this;
-      if (this.entries > limits.maxEntries) {
-        throw new TarRefusal({ code: 'E_ARCHIVE_TOO_LARGE', message: `${this.label} has more than ${limits.maxEntries} members (limits.maxEntries)` });
-      }
+      if (this.entries > this.limits.maxEntries) this.overLimits();
       this.bytes += m.size;
       if (type === 'Directory') {
         if (key !== '') this.types.set(key, 'dir');
@@ -377,13 +375,25 @@ export function tarCheckRuntime(): TarCheckRuntime {
       } else {
         this.types.set(key, 'other');
       }
-      if (this.bytes > limits.maxBytes) {
-        throw new TarRefusal({ code: 'E_ARCHIVE_TOO_LARGE', message: `${this.label} expands to more than ${limits.maxBytes} bytes (limits.maxBytes); raise the limit if the archive is trusted`, expected: limits.maxBytes, actual: this.bytes });
-      }
-      if (this.bytes > limits.ratioFloor && this.bytes / Math.max(1, this.archiveSize) > limits.maxRatio) {
-        throw new TarRefusal({ code: 'E_ARCHIVE_TOO_LARGE', message: `${this.label} expands more than ${limits.maxRatio}× its size (limits.maxRatio): a decompression bomb, or raise the limit if trusted`, expected: limits.maxRatio, actual: Math.round(this.bytes / Math.max(1, this.archiveSize)) });
-      }
+      this.overLimits();
     }
+
+    private overLimits(): void {
+      const r = limitRefusal(this.label, this.archiveSize, this.limits, this.entries, this.bytes);
+      if (r) throw new TarRefusal(r);
+    }
+  }
+
+  /** The refusal for an archive of `entries` members expanding to `bytes`, if that passes a cap. */
+  function limitRefusal(label: string, archiveSize: number, limits: CheckLimits, entries: number, bytes: number): Refusal | undefined {
+    if (entries > limits.maxEntries) return { code: 'E_ARCHIVE_TOO_LARGE', message: `${label} has more than ${limits.maxEntries} members (limits.maxEntries)` };
+    if (bytes > limits.maxBytes) {
+      return { code: 'E_ARCHIVE_TOO_LARGE', message: `${label} expands to more than ${limits.maxBytes} bytes (limits.maxBytes); raise the limit if the archive is trusted`, expected: limits.maxBytes, actual: bytes };
+    }
+    if (bytes > limits.ratioFloor && bytes / Math.max(1, archiveSize) > limits.maxRatio) {
+      return { code: 'E_ARCHIVE_TOO_LARGE', message: `${label} expands more than ${limits.maxRatio}× its size (limits.maxRatio): a decompression bomb, or raise the limit if trusted`, expected: limits.maxRatio, actual: Math.round(bytes / Math.max(1, archiveSize)) };
+    }
+    return undefined;
   }
 
   /**
@@ -466,7 +476,7 @@ export function tarCheckRuntime(): TarCheckRuntime {
     return { entries: checker.entries, bytes: checker.bytes };
   }
 
-  return { TarFormatError, TarRefusal, TarHeaderWalker, MemberChecker, pump, prefixHeader };
+  return { TarFormatError, TarRefusal, TarHeaderWalker, MemberChecker, limitRefusal, pump, prefixHeader };
 }
 
 const runtime = tarCheckRuntime();
@@ -491,3 +501,5 @@ export type MemberChecker = MemberCheckerApi;
 export const pumpTar = runtime.pump;
 /** The zero-length pax global header put in front of the extractor's input. */
 export const prefixHeader = runtime.prefixHeader;
+/** The refusal for an archive of `entries` members expanding to `bytes`, if that passes a cap. */
+export const limitRefusal = runtime.limitRefusal;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { tmpdir } from 'node:os';
-import { detectArchive, extractArchive, FetchError, hasBsdtar } from '../src/index.js';
+import { detectArchive, extractArchive, FetchError, hasBsdtar, SCAN_VERSION } from '../src/index.js';
 import { pipelineTuning } from '../src/extract.js';
 import { closeFd, startBsdtarPipeline } from '../src/extract-pump.js';
 import { pumpTar, TarFormatError } from '../src/tar-headers.js';
@@ -520,6 +520,39 @@ describe.skipIf(process.platform !== 'linux' || !hasBsdtar() || spawnSync('perl'
     closeFd(pl.pumpOut);
     expect(ended.lister.code).toBeNull();
     expect(processesMentioning(file)).toEqual([]);
+  });
+});
+
+describe.skipIf(!hasBsdtar())('extracting with an earlier scan', () => {
+  it('skips the checking pass but keeps bsdtar\'s secure defaults and the caps', async () => {
+    const root = await makeTree();
+    const d = await tempDir();
+    const good = join(d, 'a.tar.gz');
+    execFileSync('tar', ['-czf', good, '-C', root, 'pkg-1.0']);
+    const first = await extractArchive({ file: good, dest: await tempDir() });
+    expect(first.scan).toEqual({ version: SCAN_VERSION, entries: first.entries, bytes: first.bytes });
+    const dest = await tempDir();
+    const again = await extractArchive({ file: good, dest, scanned: first.scan });
+    expectTree(dest);
+    expect(again.scan).toEqual(first.scan);
+    // caps apply to the recorded totals: refused before anything is written
+    const capped = await tempDir();
+    const e = await rejectionOf(extractArchive({ file: good, dest: capped, scanned: first.scan, limits: { maxEntries: first.entries - 1 } }));
+    expect(e.code).toBe('E_ARCHIVE_TOO_LARGE');
+    expect(readdirSync(capped)).toEqual([]);
+    // a scan is trusted as said: handed one for a hostile archive, no check of ours refuses it,
+    // but bsdtar (not -P) still refuses the '..' member and the staged rest is discarded
+    const evil = join(d, 'evil.tar');
+    writeFileSync(evil, buildTar([{ name: 'ok', data: 'ok' }, { name: '../up', data: 'x' }]));
+    const inner = join(await tempDir(), 'in');
+    mkdirSync(inner);
+    const trusted = await rejectionOf(extractArchive({ file: evil, dest: inner, scanned: { version: SCAN_VERSION, entries: 2, bytes: 3 } }));
+    expect(trusted.code).toBe('E_EXTRACT_FAILED');
+    expect(readdirSync(join(inner, '..'))).toEqual(['in']);
+    expect(readdirSync(inner)).toEqual([]);
+    // a scan made by other checks is ignored: the archive is checked again
+    const old = await rejectionOf(extractArchive({ file: evil, dest: inner, scanned: { version: SCAN_VERSION + 1, entries: 2, bytes: 3 } }));
+    expect(old.code).toBe('E_UNSAFE_ARCHIVE_ENTRY');
   });
 });
 

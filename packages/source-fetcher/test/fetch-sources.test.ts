@@ -3,7 +3,7 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, readdirSy
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { fetchSources, FetchError, type ProgressEvent } from '../src/index.js';
+import { fetchSources, FetchError, hasBsdtar, SCAN_VERSION, type ArchiveScan, type ProgressEvent } from '../src/index.js';
 import { startTestServer, type TestServer } from './http-server.js';
 import { b2, bytes, cleanupTempDirs, pkgbuild, rejectionOf, sha256, tempDir } from './helpers.js';
 
@@ -75,6 +75,20 @@ describe('fetchSources', () => {
     const r = await fetchSources({ pkgbuild: pb, ...d, srcdir: join(d.startdir, 'src2') });
     expect(r[0]?.fromCache).toBe(true);
     expect(srv.log.length).toBe(n);
+    expect(existsSync(join(d.startdir, 'src2', 'demo-1.0', 'main.c'))).toBe(true);
+  });
+
+  it.skipIf(!hasBsdtar())('reports each archive\'s scan, and extracts with a scan it is given without checking again', async () => {
+    const tgz = await tarball();
+    srv.routes.set('/demo-1.0.tar.gz', { body: tgz });
+    const d = await dirs();
+    const pb = pkgbuild({ source: [`${srv.base()}/demo-1.0.tar.gz`], sha256sums: [sha256(tgz)] });
+    const [first] = await fetchSources({ pkgbuild: pb, ...d });
+    const scan = first?.extracted?.scan;
+    expect(scan).toEqual({ version: SCAN_VERSION, entries: first?.extracted?.entries, bytes: first?.extracted?.bytes });
+    // the given scan's totals come back (no checking pass counted anything)
+    const [again] = await fetchSources({ pkgbuild: pb, ...d, srcdir: join(d.startdir, 'src2'), scans: { 'demo-1.0.tar.gz': { ...(scan as ArchiveScan), entries: 999 } } });
+    expect(again?.extracted?.entries).toBe(999);
     expect(existsSync(join(d.startdir, 'src2', 'demo-1.0', 'main.c'))).toBe(true);
   });
 

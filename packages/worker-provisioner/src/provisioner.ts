@@ -16,7 +16,7 @@ import { SharedJob, type JobResult } from './shared-job.js';
 import { arrayVar, declaredVersion, functionNames, localFiles, phaseOfFunction, scalar } from './pkgbuild-facts.js';
 import { eventsOf } from './event-iterable.js';
 import { readLogTail } from './log-tail.js';
-import { cacheVerified, recordVerified } from './verified-cache.js';
+import { cacheVerified, recordScans, recordVerified } from './verified-cache.js';
 import { hashTree, verifyTree, writeFileAtomic, type ManifestCapabilities, type WorkerManifest } from './manifest.js';
 import {
   loadStages,
@@ -687,7 +687,9 @@ export class WorkerProvisioner implements ArtifactProvisioner<WorkerBinary> {
         // everything is in the cache and verified now: link into srcdir and unpack, no transfer,
         // no re-hash. The build's sandbox starts meanwhile (below) and runs its first function
         // once this is done.
-        extraction = stages.fetchSources({ ...common, verify: false, extract: true }).then(() => {
+        extraction = stages.fetchSources({ ...common, verify: false, extract: true, ...(trusted ? { scans: trusted.scans } : {}) }).then((extracted) => {
+          // the next install of these unchanged archives extracts them without checking again
+          this.inBackground(recordScans(this.layout.sourcesDir, extracted));
           reporter.phaseDone('extract');
           ctx.buildStarted = true;
           const lines = held ?? [];

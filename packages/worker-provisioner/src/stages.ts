@@ -4,7 +4,7 @@
  */
 import { inspectPkgbuild, runPkgbuild } from '@rbee/pkgbuild-executor';
 import { lintPkgbuild, parsePkgbuild, type Diagnostic, type Pkgbuild } from '@rbee/pkgbuild-parser';
-import { fetchSources } from '@rbee/source-fetcher';
+import { fetchSources, type ArchiveScan } from '@rbee/source-fetcher';
 
 /** `parsePkgbuild`'s result. */
 export interface ParseResultLike {
@@ -86,6 +86,8 @@ export interface Stages {
     signal?: AbortSignal;
     verify?: boolean;
     extract?: boolean;
+    /** Earlier scans of unchanged cached archives, by file name (the fetcher's `scans`). */
+    scans?: Record<string, ArchiveScan>;
     onProgress?: (p: FetchProgressLike) => void;
   }): Promise<FetchResultLike[]>;
   runPkgbuild(opts: {
@@ -138,6 +140,8 @@ export interface FetchResultLike {
   fromCache: boolean;
   /** Digests computed for the file, by algorithm. */
   checksums?: object;
+  /** What extraction did; its `scan` when every member passed the checks. */
+  extracted?: { scan?: ArchiveScan };
 }
 
 /** The real stage functions of the composed packages. */

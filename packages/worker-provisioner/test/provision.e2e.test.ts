@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fetchSources, SCAN_VERSION } from '@rbee/source-fetcher';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isProvisionEvent, ProvisionError, WorkerProvisioner, type ProvisionEvent, type WorkerProvisionerOptions } from '../src/index.js';
 import {
@@ -477,12 +478,29 @@ describe('the installed workers', () => {
     expect(existsSync(join(p.home, 'workers/test-plain-sh'))).toBe(false);
   });
 
-  it('a forced reinstall takes its sources from the shared cache (no new download)', async () => {
-    const p = await newProvisioner();
+  it('a forced reinstall takes its sources from the shared cache (no new download) and its archive scan with them', async () => {
+    const extractions: { scans?: unknown }[] = [];
+    const p = await newProvisioner({
+      stages: {
+        fetchSources: (o) => {
+          if (o.extract) extractions.push(o);
+          return fetchSources(o);
+        },
+      },
+    });
     const before = files.requests.length;
     const first = await p.provision('test-http-bin');
     expect(files.requests.length).toBe(before + 1);
+    // the scan is kept with the verification stamp (written in the background; close() waits)
+    await p.close();
+    const stamps = JSON.parse(await readFile(join(p.home, 'sources/.rbee-verified.json'), 'utf8')) as Record<string, { scan?: { version: number; entries: number } }>;
+    const scan = stamps['payload-1.0.0.tar.gz']?.scan;
+    expect(scan?.version).toBe(SCAN_VERSION);
+    expect(scan?.entries).toBeGreaterThan(0);
+    expect(extractions[0]?.scans).toBeUndefined();
     const { events, result } = await collect((onEvent) => p.provision('test-http-bin', { force: true, onEvent }));
+    // ...and handed back to the fetcher, which then extracts without checking the members again
+    expect(extractions[1]?.scans).toEqual({ 'payload-1.0.0.tar.gz': scan });
     expect(files.requests.length).toBe(before + 1);
     expect(result?.path).toBe(first.path);
     expect(events.at(-1)).not.toHaveProperty('alreadyInstalled');
