@@ -261,6 +261,15 @@ function takeHasher(): Worker {
   return w;
 }
 
+/**
+ * Starts a hashing thread for the pool when none is idle, so one is ready by the time a large
+ * download's body arrives (a cold start costs tens of milliseconds). Unused, it is let go with the
+ * idle pool.
+ */
+export function prewarmHasher(): void {
+  if (idleHashers.length === 0) parkHasher(takeHasher());
+}
+
 function takeRing(hashers: number): Ring {
   let r = idleRings.pop();
   if (!r) {

@@ -52,27 +52,42 @@ function releaseWorker(w: Worker): void {
   idle.push(w);
 }
 
-/**
- * Runs one job on a pooled worker. The worker owns neither descriptor: the caller closes them
- * once this settles (never before, so a descriptor number is never reused under a blocked read).
- */
-export function runPump(job: PumpJob): Promise<PumpOutcome> {
+/** A pooled worker set aside for one job: taken early, it boots while the bsdtars start. */
+export interface ReservedPump {
+  /** Runs the job; the worker owns neither descriptor (close them once this settles, never before). */
+  run(job: PumpJob): Promise<PumpOutcome>;
+  /** Gives the worker back unused. */
+  release(): void;
+}
+
+/** Takes a worker from the pool (or starts one) for one job. */
+export function reservePump(): ReservedPump {
   const w = takeWorker();
-  return new Promise<PumpOutcome>((resolve, reject) => {
-    const onError = (e: Error): void => {
-      w.off('message', onMessage);
-      reject(e);
-    };
-    const onMessage = (m: PumpOutcome): void => {
-      w.off('error', onError);
-      releaseWorker(w);
-      resolve(m);
-    };
-    w.once('message', onMessage);
-    w.once('error', onError);
-    // oxlint-disable-next-line unicorn/require-post-message-target-origin -- a worker, not a window
-    w.postMessage(job);
-  });
+  let used = false;
+  return {
+    run(job) {
+      used = true;
+      return new Promise<PumpOutcome>((resolve, reject) => {
+        const onError = (e: Error): void => {
+          w.off('message', onMessage);
+          reject(e);
+        };
+        const onMessage = (m: PumpOutcome): void => {
+          w.off('error', onError);
+          releaseWorker(w);
+          resolve(m);
+        };
+        w.once('message', onMessage);
+        w.once('error', onError);
+        // oxlint-disable-next-line unicorn/require-post-message-target-origin -- a worker, not a window
+        w.postMessage(job);
+      });
+    },
+    release() {
+      if (!used) releaseWorker(w);
+      used = true;
+    },
+  };
 }
 
 /**

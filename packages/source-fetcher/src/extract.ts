@@ -3,16 +3,16 @@
  * single compressed files), staged in a private directory so a failure leaves nothing behind,
  * with every member checked before anything reaches `srcdir`.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, createReadStream, createWriteStream, statSync } from 'node:fs';
 import { chmod, link, lstat, mkdir, mkdtemp, readdir, rename, rm, rmdir, stat, symlink, utimes } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Parser, type ReadEntry } from 'tar';
 import { decompressStream, detectArchive, type Compression, type DetectedType } from './archive-detect.js';
 import { FetchError, abortError, isAbortError, throwIfAborted } from './errors.js';
-import { closeFd, NoPipeline, runPump, startBsdtarPipeline, type BsdtarPipeline, type ChildEnd, type PumpOutcome } from './extract-pump.js';
+import { closeFd, NoPipeline, reservePump, startBsdtarPipeline, type BsdtarPipeline, type ChildEnd, type PumpOutcome } from './extract-pump.js';
 import { limitRefusal, MemberChecker, prefixHeader, TarHeaderWalker, TarRefusal, type CheckLimits, type Refusal, type TarHeaderInfo } from './tar-headers.js';
 
 /** Caps for untrusted archives. */
@@ -104,15 +104,34 @@ export interface ExtractResult {
   scan?: ArchiveScan;
 }
 
-let bsdtarAvailable: boolean | undefined;
+let bsdtarLookup: { path: string | undefined; found: boolean } | undefined;
 
-/** True when `bsdtar` (libarchive-tools) can be spawned. */
+/**
+ * True when an executable `bsdtar` (libarchive-tools) is on PATH. A lookup, not a spawn: running
+ * `bsdtar --version` blocked the event loop for 20–30 ms on first use. Answered again when PATH
+ * changes.
+ */
 export function hasBsdtar(): boolean {
-  if (bsdtarAvailable === undefined) {
-    const r = spawnSync('bsdtar', ['--version'], { stdio: 'ignore' });
-    bsdtarAvailable = r.status === 0;
+  const path = process.env.PATH;
+  if (bsdtarLookup === undefined || bsdtarLookup.path !== path) {
+    let found = false;
+    for (const dir of (path ?? '').split(delimiter)) {
+      if (dir === '' || !isAbsolute(dir)) continue;
+      try {
+        const file = join(dir, 'bsdtar');
+        accessSync(file, constants.X_OK);
+        if (statSync(file).isFile()) {
+          found = true;
+          break;
+        }
+      } catch {
+        // not here
+      }
+    }
+    bsdtarLookup = { path, found };
+    return found;
   }
-  return bsdtarAvailable;
+  return bsdtarLookup.found;
 }
 
 interface ScanState {
@@ -243,10 +262,13 @@ function childFailure(file: string, what: string, end: ChildEnd): FetchError {
  * `check: 'parallel'` the extractor reads the archive itself and the worker only checks.
  */
 async function withBsdtar(file: string, stage: string, archiveSize: number, limits: Required<ExtractLimits>, check: 'stream' | 'parallel', signal?: AbortSignal): Promise<ScanState> {
+  // the worker thread boots (if the pool has none) while perl and the bsdtars start
+  const pump = reservePump();
   let pl: BsdtarPipeline;
   try {
     pl = await startBsdtarPipeline(file, stage, check === 'stream');
   } catch (e) {
+    pump.release();
     // No supervisor here (no perl, no /proc): the inline check does the same job.
     if (e instanceof NoPipeline) return withBsdtarInline(file, stage, archiveSize, limits, signal);
     throw e;
@@ -263,7 +285,7 @@ async function withBsdtar(file: string, stage: string, archiveSize: number, limi
     throwIfAborted(signal);
     let outcome: PumpOutcome;
     try {
-      outcome = await runPump({ inFd: pumpIn, outFd: pumpOut, label: basename(file), archiveSize, limits: checkLimits(limits) });
+      outcome = await pump.run({ inFd: pumpIn, outFd: pumpOut, label: basename(file), archiveSize, limits: checkLimits(limits) });
     } finally {
       // Only now, with the worker done with them; closing the write end is the extractor's EOF.
       closePipes();
@@ -283,8 +305,9 @@ async function withBsdtar(file: string, stage: string, archiveSize: number, limi
     if (lister.code !== 0) throw childFailure(file, 'bsdtar (reading the archive)', lister);
     throw corrupt(file, outcome.format);
   } finally {
+    pump.release(); // when aborted before the pump ran
     signal?.removeEventListener('abort', pl.kill);
-    closePipes(); // when aborted before the pump ran
+    closePipes();
     pl.kill();
     await pl.ended;
   }

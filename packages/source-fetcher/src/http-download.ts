@@ -7,7 +7,7 @@ import { mkdir, open, readFile, rename, rm, stat, unlink, writeFile, type FileHa
 import { dirname } from 'node:path';
 import { Agent, type Dispatcher } from 'undici';
 import { authHeaderFor, type AuthMap } from './auth.js';
-import { algorithmsToCompute, compareChecksums, createHashSink, hashFileInto, type Digests, type ExpectedChecksums, type HashSink } from './checksums.js';
+import { algorithmsToCompute, compareChecksums, createHashSink, hashFileInto, prewarmHasher, type Digests, type ExpectedChecksums, type HashSink } from './checksums.js';
 import { FetchError, abortError, isAbortError, throwIfAborted } from './errors.js';
 import { acquireLock } from './file-lock.js';
 import { ProgressMeter, type ProgressEvent } from './progress.js';
@@ -563,6 +563,8 @@ async function downloadLocked(options: DownloadOptions, startUrl: URL, algs: Has
             headers.range = `bytes=${offset}-`;
             headers['if-range'] = validator;
           }
+          // a large body is hashed on a pooled thread: have one booting while the headers come
+          if (algs.length > 0 && options.hashWorker !== false && !sink) prewarmHasher();
           const r = await send(url, headers, dispatcher, signal);
           if (r.statusCode >= 300 && r.statusCode < 400 && r.statusCode !== 304 && r.headers.location) {
             await r.body.drain();
