@@ -3,7 +3,7 @@
  * so hashing overlaps the download's I/O.
  */
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { FetchError, abortError, throwIfAborted } from './errors.js';
 import { KNOWN_HASH_ALGOS, type HashAlgorithm } from './source-list.js';
@@ -184,7 +184,30 @@ const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const makeMultiHasher = ${makeMultiHasher.toString()};
+const { openSync, readSync, closeSync } = require('node:fs');
+let fileBuf;
+function hashWholeFile(job) {
+  const cancel = new Int32Array(job.cancel);
+  const h = makeMultiHasher(job.algs, (n) => createHash(n));
+  fileBuf ??= Buffer.allocUnsafe(1024 * 1024);
+  let fd;
+  try {
+    fd = openSync(job.file, 'r');
+    for (;;) {
+      if (Atomics.load(cancel, 0) !== 0) { parentPort.postMessage({ type: 'aborted' }); return; }
+      const n = readSync(fd, fileBuf, 0, fileBuf.length, null);
+      if (n === 0) break;
+      h.update(fileBuf.subarray(0, n));
+    }
+    parentPort.postMessage({ type: 'digest', digests: h.digest() });
+  } catch (e) {
+    parentPort.postMessage({ type: 'failed', message: String(e && e.message), code: e && e.code });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
 parentPort.on('message', (job) => {
+  if (job.file !== undefined) { hashWholeFile(job); return; }
   const ctl = new Int32Array(job.ctl);
   const { ring, slotSize, slots } = job;
   const consumed = ${LENGTHS} + slots + job.index;
@@ -511,12 +534,16 @@ export async function hashFileInto(path: string, sink: HashSink, signal?: AbortS
  * ```
  */
 export async function hashFile(path: string, algs: readonly HashAlgorithm[], signal?: AbortSignal): Promise<Digests> {
+  checkAlgs(algs);
+  throwIfAborted(signal);
   let size: number | undefined;
   try {
-    size = (await import('node:fs')).statSync(path).size;
+    size = (await stat(path)).size;
   } catch {
     size = undefined;
   }
+  throwIfAborted(signal);
+  if (size !== undefined && size >= WORKER_THRESHOLD && algs.length > 0) return hashFileOnThreads(path, algs, signal);
   const sink = createHashSink(algs, size);
   try {
     await hashFileInto(path, sink, signal);
@@ -525,6 +552,62 @@ export async function hashFile(path: string, algs: readonly HashAlgorithm[], sig
   } finally {
     sink.close();
   }
+}
+
+/**
+ * A large file hashed by pooled threads that read it themselves, with blocking reads into a
+ * buffer of their own: no slot hand-off, no event-loop round trip per block. Reading pages just
+ * written (a build's output) this way costs ~45 ms for 50 MiB here, against ~75 ms through the
+ * ring. Each algorithm group (see {@link hasherGroups}) reads the file on its own thread.
+ */
+function hashFileOnThreads(path: string, algs: readonly string[], signal?: AbortSignal): Promise<Digests> {
+  const cancel = new Int32Array(new SharedArrayBuffer(4));
+  const onAbort = (): void => {
+    Atomics.store(cancel, 0, 1);
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const jobs = hasherGroups(algs).map(
+    (g) =>
+      new Promise<Digests>((resolve, reject) => {
+        const w = takeHasher();
+        w.ref();
+        let done = false;
+        const finish = (park: boolean): void => {
+          done = true;
+          w.off('message', onMessage);
+          w.off('exit', onExit);
+          if (park) parkHasher(w);
+        };
+        const onMessage = (m: { type: string; digests?: Digests; message?: string; code?: string }): void => {
+          finish(true);
+          if (m.type === 'digest') resolve(m.digests ?? {});
+          else if (m.type === 'aborted') reject(abortError(signal));
+          else reject(Object.assign(new Error(m.message ?? 'hashing failed'), m.code ? { code: m.code } : {}));
+        };
+        const onExit = (): void => {
+          if (!done) {
+            finish(false);
+            reject(new Error('hashing thread exited'));
+          }
+        };
+        w.on('message', onMessage);
+        w.on('exit', onExit);
+        // oxlint-disable-next-line unicorn/require-post-message-target-origin -- a worker, not a window
+        w.postMessage({ file: path, algs: g, cancel: cancel.buffer });
+      }),
+  );
+  return Promise.all(jobs).then(
+    (parts) => {
+      signal?.removeEventListener('abort', onAbort);
+      return Object.assign({}, ...parts) as Digests;
+    },
+    (e: unknown) => {
+      // the other groups stop at their next block and go back to the pool
+      Atomics.store(cancel, 0, 1);
+      signal?.removeEventListener('abort', onAbort);
+      throw e;
+    },
+  );
 }
 
 /** The expected checksums of one file: algorithm → expected value (or `SKIP`). */

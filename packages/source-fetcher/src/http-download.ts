@@ -7,7 +7,7 @@ import { mkdir, open, readFile, rename, rm, stat, unlink, writeFile, type FileHa
 import { dirname } from 'node:path';
 import { Agent, type Dispatcher } from 'undici';
 import { authHeaderFor, type AuthMap } from './auth.js';
-import { algorithmsToCompute, compareChecksums, createHashSink, hashFileInto, prewarmHasher, type Digests, type ExpectedChecksums, type HashSink } from './checksums.js';
+import { algorithmsToCompute, compareChecksums, createHashSink, hashFile, hashFileInto, prewarmHasher, type Digests, type ExpectedChecksums, type HashSink } from './checksums.js';
 import { FetchError, abortError, isAbortError, throwIfAborted } from './errors.js';
 import { acquireLock } from './file-lock.js';
 import { ProgressMeter, type ProgressEvent } from './progress.js';
@@ -481,7 +481,7 @@ export async function downloadFile(options: DownloadOptions): Promise<DownloadRe
       const size = await fileSize(dest);
       if (size !== undefined) {
         try {
-          const all = algs.length > 0 ? await hashFileDigests(dest, algs, signal) : {};
+          const all = algs.length > 0 ? await hashFile(dest, algs, signal) : {};
           compareChecksums(label, expected, all, { path: dest });
           options.onProgress?.({ label, done: size, total: size, rate: 0, phase: 'cached' });
           return { path: dest, bytes: size, fromCache: true, checksums: all, resumed: false, attempts: 0 };
@@ -495,18 +495,6 @@ export async function downloadFile(options: DownloadOptions): Promise<DownloadRe
     return await downloadLocked(options, startUrl, algs, expected, label);
   } finally {
     await release();
-  }
-}
-
-async function hashFileDigests(path: string, algs: HashAlgorithm[], signal?: AbortSignal): Promise<Digests> {
-  const size = await fileSize(path);
-  const sink = createHashSink(algs, size);
-  try {
-    await hashFileInto(path, sink, signal);
-    throwIfAborted(signal);
-    return await sink.digest();
-  } finally {
-    sink.close();
   }
 }
 

@@ -22,6 +22,22 @@ describe('checksums', () => {
     for (const alg of KNOWN_HASH_ALGOS) expect(got[alg], alg).toBe(reference(alg, f));
   });
 
+  it('a large file is hashed on pooled threads: cancel stops them (AbortError) and the next file is right', async () => {
+    const d = await tempDir();
+    const f = join(d, 'big.bin');
+    writeFileSync(f, bytes(64 * 1024 * 1024, 7));
+    const ctrl = new AbortController();
+    const p = hashFile(f, [...KNOWN_HASH_ALGOS], ctrl.signal);
+    // well after the threads started (hashing 64 MiB with every algorithm takes several times that)
+    setTimeout(() => ctrl.abort(), 50);
+    const e = await rejectionOf(p);
+    expect(e.name).toBe('AbortError');
+    const small = join(d, 'f.bin');
+    writeFileSync(small, bytes(9 * 1024 * 1024, 3));
+    const got = await hashFile(small, ['sha256', 'b2', 'md5']);
+    for (const alg of ['sha256', 'b2', 'md5']) expect(got[alg as 'sha256'], alg).toBe(reference(alg, small));
+  });
+
   it('verifyChecksums: SKIP passes, case is ignored, a mismatch names the algorithm', async () => {
     const d = await tempDir();
     const f = join(d, 'f');
