@@ -315,6 +315,7 @@ async function withBsdtar(file: string, stage: string, archiveSize: number, limi
 
 /** `bsdtar -xf <file> -C <stage>` alone: an archive whose members were all checked before. */
 async function withBsdtarDirect(file: string, stage: string, signal?: AbortSignal): Promise<void> {
+  throwIfAborted(signal);
   const args = ['-xf', file, '-C', stage];
   if (process.getuid?.() === 0) args.push('--no-same-owner');
   const child = spawn('bsdtar', args, { stdio: ['ignore', 'ignore', 'pipe'] });
