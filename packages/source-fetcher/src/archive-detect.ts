@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { open } from 'node:fs/promises';
-import { createGunzip, createZstdDecompress } from 'node:zlib';
+import { constants as zlibConstants, createGunzip, createZstdDecompress, gunzipSync } from 'node:zlib';
 import type { Readable } from 'node:stream';
 
 /** A compression wrapper recognised by its magic bytes. */
@@ -96,6 +96,24 @@ async function firstDecompressed(path: string, compression: Compression): Promis
   return Buffer.concat(chunks);
 }
 
+/** Bytes read to sniff a file: a header block, and enough gzip input for the first 512 bytes out. */
+const GZIP_PEEK = 2048;
+
+/**
+ * The first bytes inside a gzip file from its first {@link GZIP_PEEK} bytes, synchronously (no
+ * stream machinery: the stream path costs tens of milliseconds on first use in a process), or
+ * undefined when they do not give 512 bytes (a long file name in the gzip header, say). 2 KiB of
+ * deflate input expands to at most ~2 MiB.
+ */
+function gunzipHead(head: Buffer): Buffer | undefined {
+  try {
+    const out = gunzipSync(head, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    return out.length >= 512 ? out : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Sniffs `path`: tar, tar inside gzip/bzip2/xz/zstd, zip, cpio, a single compressed file, or none.
  *
@@ -108,8 +126,8 @@ export async function detectArchive(path: string): Promise<DetectedType> {
   const fh = await open(path, 'r');
   let head: Buffer;
   try {
-    const buf = Buffer.alloc(512);
-    const { bytesRead } = await fh.read(buf, 0, 512, 0);
+    const buf = Buffer.alloc(GZIP_PEEK);
+    const { bytesRead } = await fh.read(buf, 0, GZIP_PEEK, 0);
     head = buf.subarray(0, bytesRead);
   } finally {
     await fh.close();
@@ -119,7 +137,7 @@ export async function detectArchive(path: string): Promise<DetectedType> {
   if (isCpio(head)) return { kind: 'cpio' };
   const compression = compressionOf(head);
   if (!compression) return { kind: 'none' };
-  const inner = await firstDecompressed(path, compression);
+  const inner = (compression === 'gzip' ? gunzipHead(head) : undefined) ?? (await firstDecompressed(path, compression));
   if (isTarHeader(inner)) return { kind: 'tar', compression };
   if (isCpio(inner)) return { kind: 'cpio', compression };
   return { kind: 'compressed', compression };

@@ -81,6 +81,17 @@ describe('detectArchive', () => {
     writeFileSync(join(d, 'plain.gz'), gzipSync('hello'));
     expect(await detectArchive(join(d, 'plain.gz'))).toEqual({ kind: 'compressed', compression: 'gzip' });
   });
+
+  it('sees a tar inside gzip also behind a gzip header longer than the first read (FNAME of 3000 bytes)', async () => {
+    const d = await tempDir();
+    const tar = buildTar([{ name: 'a.txt', data: 'a' }]);
+    const plain = gzipSync(tar);
+    // the same deflate data behind a header with FLG.FNAME set and a long zero-terminated name
+    const header = Buffer.from([0x1f, 0x8b, 0x08, 0x08, 0, 0, 0, 0, 0, 0x03]);
+    const named = Buffer.concat([header, Buffer.alloc(3000, 0x61), Buffer.from([0]), plain.subarray(10)]);
+    writeFileSync(join(d, 'named.tar.gz'), named);
+    expect(await detectArchive(join(d, 'named.tar.gz'))).toEqual({ kind: 'tar', compression: 'gzip' });
+  });
 });
 
 describe.each(configs)('extractArchive with $label', ({ label: _label, inlineBelow, ...cfg }) => {
