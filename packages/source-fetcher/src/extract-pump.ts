@@ -97,7 +97,7 @@ export function reservePump(): ReservedPump {
  * needs, and once told `go` (the pump has opened them through /proc) drops its own copies and
  * reports each bsdtar's wait status as `L <status>` / `X <status>`. One Node spawn instead of four
  * (mkfifo, a pipe widener, two bsdtars): each spawn from a large Node process blocks the event loop
- * for 5–10 ms, and perl's forks cost a fraction of that. Each bsdtar's stderr goes to its own
+ * for 5–20 ms here, and perl's forks cost a fraction of that. Each bsdtar's stderr goes to its own
  * descriptor (3 and 4) so errors are told apart.
  *
  * Arguments: forward (1: the extractor reads the pump; 0: it reads the archive itself), then the
