@@ -32,6 +32,21 @@ async function makeTree(root?: string): Promise<string> {
   return root;
 }
 
+/** The tree of {@link makeTree} archived by tar as `name` (`flag` picks the compression) in a fresh temp dir. */
+async function treeArchive(name: string, flag: '-cf' | '-czf' | '-cJf'): Promise<{ d: string; file: string }> {
+  const root = await makeTree();
+  const d = await tempDir();
+  const file = join(d, name);
+  execFileSync('tar', [flag, file, '-C', root, 'pkg-1.0']);
+  return { d, file };
+}
+
+/** Writes a tar with one plain member and one '../up' member to `path`. */
+function writeDotdotTar(path: string): string {
+  writeFileSync(path, buildTar([{ name: 'ok', data: 'ok' }, { name: '../up', data: 'x' }]));
+  return path;
+}
+
 function expectTree(dest: string): void {
   const t = join(dest, 'pkg-1.0');
   expect(readFileSync(join(t, 'bin/tool'), 'utf8')).toContain('echo hi');
@@ -72,9 +87,7 @@ const configs = ([
 
 describe('detectArchive', () => {
   it('detects by content, not by name', async () => {
-    const root = await makeTree();
-    const d = await tempDir();
-    execFileSync('tar', ['-cJf', join(d, 'x.bin'), '-C', root, 'pkg-1.0']);
+    const { d } = await treeArchive('x.bin', '-cJf');
     expect(await detectArchive(join(d, 'x.bin'))).toEqual({ kind: 'tar', compression: 'xz' });
     writeFileSync(join(d, 'notes.tar.gz'), 'just text');
     expect(await detectArchive(join(d, 'notes.tar.gz'))).toEqual({ kind: 'none' });
@@ -440,10 +453,7 @@ describe.skipIf(!hasBsdtar())('the checked pipeline (worker pump between two sup
   it('cancels mid-extraction: AbortError, srcdir as it was, no descriptor or process left', async () => {
     const file = await bigArchive();
     // an extraction first, so the pooled worker thread (and its own descriptors) exists already
-    const root = await makeTree();
-    const small = join(await tempDir(), 'small.tar');
-    execFileSync('tar', ['-cf', small, '-C', root, 'pkg-1.0']);
-    await extractArchive({ file: small, dest: await tempDir() });
+    await extractArchive({ file: (await treeArchive('small.tar', '-cf')).file, dest: await tempDir() });
     const pipesBefore = pipeFds();
     const dest = await tempDir();
     writeFileSync(join(dest, 'existing'), 'kept');
@@ -461,12 +471,8 @@ describe.skipIf(!hasBsdtar())('the checked pipeline (worker pump between two sup
   });
 
   it('runs several extractions at once, and leaks no descriptor on success, refusal or corruption', async () => {
-    const root = await makeTree();
-    const d = await tempDir();
-    const good = join(d, 'a.tar.xz');
-    execFileSync('tar', ['-cJf', good, '-C', root, 'pkg-1.0']);
-    const evil = join(d, 'evil.tar');
-    writeFileSync(evil, buildTar([{ name: 'ok', data: 'ok' }, { name: '../up', data: 'x' }]));
+    const { d, file: good } = await treeArchive('a.tar.xz', '-cJf');
+    const evil = writeDotdotTar(join(d, 'evil.tar'));
     const cut = join(d, 'cut.tar.xz');
     writeFileSync(cut, readFileSync(good).subarray(0, 300));
     // a first round grows the worker pool (each worker thread has descriptors of its own)
@@ -488,10 +494,7 @@ function pipeSize(fd: number): string {
 
 describe.skipIf(process.platform !== 'linux' || !hasBsdtar() || spawnSync('perl', ['-e', '1']).status !== 0)('the supervised pipeline', () => {
   it('opens 1 MiB pipes (F_SETPIPE_SZ), reports each bsdtar\'s exit and stderr apart, and leaves nothing running', async () => {
-    const d = await tempDir();
-    const root = await makeTree();
-    const good = join(d, 'a.tar.gz');
-    execFileSync('tar', ['-czf', good, '-C', root, 'pkg-1.0']);
+    const { d, file: good } = await treeArchive('a.tar.gz', '-czf');
     const stage = join(d, 'stage');
     mkdirSync(stage);
     const pl = await startBsdtarPipeline(good, stage, true);
@@ -536,10 +539,7 @@ describe.skipIf(process.platform !== 'linux' || !hasBsdtar() || spawnSync('perl'
 
 describe.skipIf(!hasBsdtar())('extracting with an earlier scan', () => {
   it('skips the checking pass but keeps bsdtar\'s secure defaults and the caps', async () => {
-    const root = await makeTree();
-    const d = await tempDir();
-    const good = join(d, 'a.tar.gz');
-    execFileSync('tar', ['-czf', good, '-C', root, 'pkg-1.0']);
+    const { d, file: good } = await treeArchive('a.tar.gz', '-czf');
     const first = await extractArchive({ file: good, dest: await tempDir() });
     expect(first.scan).toEqual({ version: SCAN_VERSION, entries: first.entries, bytes: first.bytes });
     const dest = await tempDir();
@@ -553,8 +553,7 @@ describe.skipIf(!hasBsdtar())('extracting with an earlier scan', () => {
     expect(readdirSync(capped)).toEqual([]);
     // a scan is trusted as said: handed one for a hostile archive, no check of ours refuses it,
     // but bsdtar (not -P) still refuses the '..' member and the staged rest is discarded
-    const evil = join(d, 'evil.tar');
-    writeFileSync(evil, buildTar([{ name: 'ok', data: 'ok' }, { name: '../up', data: 'x' }]));
+    const evil = writeDotdotTar(join(d, 'evil.tar'));
     const inner = join(await tempDir(), 'in');
     mkdirSync(inner);
     const trusted = await rejectionOf(extractArchive({ file: evil, dest: inner, scanned: { version: SCAN_VERSION, entries: 2, bytes: 3 } }));
@@ -582,12 +581,8 @@ describe.skipIf(!hasBsdtar())('without the supervisor', () => {
     // A PATH with bsdtar but no perl.
     const bin = await tempDir();
     symlinkSync(execFileSync('bash', ['-c', 'command -v bsdtar']).toString().trim(), join(bin, 'bsdtar'));
-    const root = await makeTree();
-    const d = await tempDir();
-    const good = join(d, 'a.tar.gz');
-    execFileSync('tar', ['-czf', good, '-C', root, 'pkg-1.0']);
-    const evil = join(d, 'evil.tar');
-    writeFileSync(evil, buildTar([{ name: 'ok', data: 'ok' }, { name: '../up', data: 'x' }]));
+    const { d, file: good } = await treeArchive('a.tar.gz', '-czf');
+    const evil = writeDotdotTar(join(d, 'evil.tar'));
     process.env.PATH = bin;
     try {
       const dest = await tempDir();
