@@ -242,15 +242,19 @@ function waitChild(child: ChildProcess, what: string, file: string): Promise<str
     child.on('error', (e) => rej(corrupt(file, `${what} could not run: ${e.message}`, e)));
     child.on('close', (code, sig) => {
       if (code === 0) res(stderr);
-      else rej(corrupt(file, `${what} exited with ${code ?? sig}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`, undefined, stderr));
+      else rej(exitFailure(file, what, code ?? String(sig), stderr));
     });
   });
 }
 
+/** The error for a tool that exited with `how` (a code or a signal), with its stderr's last lines. */
+function exitFailure(file: string, what: string, how: number | string, stderr: string): FetchError {
+  return corrupt(file, `${what} exited with ${how}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`, undefined, stderr);
+}
+
 /** The error for a bsdtar of the pipeline that did not exit 0. */
 function childFailure(file: string, what: string, end: ChildEnd): FetchError {
-  const how = end.code ?? `signal ${end.signal}`;
-  return corrupt(file, `${what} exited with ${how}: ${end.stderr.trim().split('\n').slice(-3).join(' | ')}`, undefined, end.stderr);
+  return exitFailure(file, what, end.code ?? `signal ${end.signal}`, end.stderr);
 }
 
 /**
